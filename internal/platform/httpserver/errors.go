@@ -1,0 +1,71 @@
+package httpserver
+
+import (
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/mcp-memory/servers/internal/apperr"
+	"github.com/mcp-memory/servers/internal/platform/obs"
+)
+
+// statusOf is the single table from error code to HTTP status.
+func statusOf(code apperr.Code) int {
+	switch code {
+	case apperr.Validation:
+		return http.StatusBadRequest
+	case apperr.Unauthorized:
+		return http.StatusUnauthorized
+	case apperr.Forbidden:
+		return http.StatusForbidden
+	case apperr.NotFound:
+		return http.StatusNotFound
+	case apperr.VersionConflict, apperr.AlreadyExists:
+		return http.StatusConflict
+	case apperr.TooLarge:
+		return http.StatusRequestEntityTooLarge
+	case apperr.Unavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// ErrorBody is the JSON error document of every REST route.
+type ErrorBody struct {
+	Error   apperr.Code    `json:"error"`
+	Message string         `json:"message"`
+	Details map[string]any `json:"details,omitempty"`
+}
+
+// writeError writes err as an ErrorBody with its status. Internal errors
+// are logged in full here, once, and shown to the client without their text.
+func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	code := apperr.CodeOf(err)
+	body := ErrorBody{Error: code, Message: apperr.MessageOf(err)}
+	if e, ok := apperr.As(err); ok {
+		body.Details = e.Details
+		if e.RetryAfter > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(int((e.RetryAfter.Seconds())+0.999)))
+		}
+	}
+	if code == apperr.Internal {
+		log.ErrorContext(r.Context(), "internal_error", "error_details", map[string]any{"message": err.Error()})
+		body.Message = "internal error; the server log has details under request_id " + obs.RequestIDFromContext(r.Context())
+	}
+	if code == apperr.Unavailable && w.Header().Get("Retry-After") == "" {
+		w.Header().Set("Retry-After", "5")
+	}
+	setErrorCode(w, code)
+	writeJSON(w, statusOf(code), body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func notFound(r *http.Request) error {
+	return apperr.New(apperr.NotFound, "no route %s %s; see CONTRACT.md for the routes", r.Method, r.URL.Path)
+}
