@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"syscall"
 	"time"
 
@@ -26,7 +27,7 @@ const retryAfterLost = 5 * time.Second
 func (p *Pool) Do(ctx context.Context, op string, fn func(ctx context.Context, c *pgxpool.Conn) error) error {
 	return p.run(ctx, op, func(ctx context.Context, c *pgxpool.Conn) (bool, error) {
 		err := fn(ctx, c)
-		return pgconn.SafeToRetry(err), err
+		return retryable(err), err
 	})
 }
 
@@ -163,6 +164,27 @@ func (p *Pool) classify(err error) error {
 			Message: "database unavailable; the server is reconnecting, retry shortly"}
 	}
 	return err
+}
+
+// retryable reports errors after which the statement certainly did not
+// take effect: nothing was sent, or the server ended the session (admin or
+// crash shutdown) before or while running it, which rolls it back.
+func retryable(err error) bool {
+	if err == nil {
+		return false
+	}
+	if pgconn.SafeToRetry(err) {
+		return true
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case "57P01", "57P02", "57P03": // admin_shutdown, crash_shutdown, cannot_connect_now
+			return true
+		}
+		return strings.HasPrefix(pgErr.Code, "08")
+	}
+	return false
 }
 
 // isConnectionError reports errors that mean the connection, not the
