@@ -117,7 +117,7 @@ func Up(ctx context.Context, conn *pgx.Conn, ms []Migration) ([]int, error) {
 	if cur > Latest(ms) {
 		return nil, &VersionError{Current: cur, Expected: Latest(ms)}
 	}
-	var applied []int
+	applied := []int{}
 	for _, m := range ms {
 		if m.Version <= cur {
 			continue

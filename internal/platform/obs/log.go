@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"sort"
 	"strings"
 	"time"
 
@@ -88,6 +89,10 @@ func NewLogger(cfg LogConfig) *slog.Logger {
 				if a.Key == slog.LevelKey && a.Value.Any() == LevelCritical {
 					return tint.Attr(9, slog.String(a.Key, "CRT"))
 				}
+				if m, ok := a.Value.Any().(map[string]any); ok {
+					// Show context.address=... rather than Go's map[...] syntax.
+					return slog.Attr{Key: a.Key, Value: mapGroup(m)}
+				}
 				return a
 			},
 		})
@@ -146,4 +151,18 @@ func isTerminal(w io.Writer) bool {
 // Critical logs at [LevelCritical].
 func Critical(ctx context.Context, l *slog.Logger, event string, args ...any) {
 	l.Log(ctx, LevelCritical, event, args...)
+}
+
+// mapGroup turns a map field into a group value with sorted keys.
+func mapGroup(m map[string]any) slog.Value {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	attrs := make([]slog.Attr, 0, len(keys))
+	for _, k := range keys {
+		attrs = append(attrs, slog.Any(k, m[k]))
+	}
+	return slog.GroupValue(attrs...)
 }

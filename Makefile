@@ -1,0 +1,58 @@
+# Both servers, their database and their checks. `make help` lists targets.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+GO       ?= go
+BIN      := bin
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -s -w -X main.version=$(VERSION)
+DEV_DB   := scripts/dev-db.sh
+# Loads the database URLs (and TEST_DATABASE_URL, PG_BINDIR) from the running cluster.
+DB_ENV   = eval "$$(bash $(DEV_DB) env)"
+
+.PHONY: help run test build db db-stop db-status migrate bench validate lint deps clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+deps: ## download Go modules
+	$(GO) mod download
+
+build: ## build both binaries into bin/
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/codebase-mcp ./cmd/codebase-mcp
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/workflow-mcp ./cmd/workflow-mcp
+
+db: ## install (if needed) and start the local PostgreSQL + pgvector cluster
+	bash $(DEV_DB) start >/dev/null
+
+db-stop: ## stop the local cluster
+	bash $(DEV_DB) stop
+
+db-status: ## show the local cluster's state
+	bash $(DEV_DB) status
+
+migrate: db build ## apply both servers' migrations to the local databases
+	$(DB_ENV); export LOG_FORMAT=$${LOG_FORMAT:-text}; $(BIN)/codebase-mcp migrate && $(BIN)/workflow-mcp migrate
+
+run: deps migrate ## start the database and both servers in the foreground (Ctrl-C stops both)
+	bash scripts/run.sh
+
+test: db ## unit, integration and end-to-end tests against the local database, and go vet
+	$(GO) vet ./...
+	$(GO) vet -tags e2e ./test/...
+	$(DB_ENV); $(GO) test -race -count=1 -tags e2e ./...
+
+bench: migrate ## /health and /metrics latency of both servers (report in docs/performance/)
+	bash scripts/bench.sh
+
+validate: test bench ## the scenario suite (grows with later issues): tests plus benchmarks
+
+lint: ## gofmt and go vet
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) vet -tags e2e ./test/...
+
+clean: ## remove build output (the database in .data/ is kept; make db-stop first to remove it)
+	rm -rf $(BIN)

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# bench.sh — start both servers on benchmark ports against the local cluster,
+# measure /health and /metrics latency with test/bench, stop the servers.
+# Used by `make bench` (which builds and migrates first). The report goes
+# to docs/performance/platform-bench.json.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+eval "$(bash scripts/dev-db.sh env)"
+
+CB_PORT="${BENCH_CODEBASE_PORT:-18020}"
+WF_PORT="${BENCH_WORKFLOW_PORT:-18010}"
+N="${BENCH_REQUESTS:-1000}"
+logdir=$(mktemp -d)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$logdir"
+}
+trap cleanup EXIT
+
+bin/codebase-mcp serve --port "$CB_PORT" --log-level warning 2>"$logdir/codebase.log" &
+pids+=($!)
+bin/workflow-mcp serve --port "$WF_PORT" --log-level warning --codebase-url "http://127.0.0.1:$CB_PORT" 2>"$logdir/workflow.log" &
+pids+=($!)
+
+mkdir -p docs/performance
+go run ./test/bench \
+  -codebase "http://127.0.0.1:$CB_PORT" \
+  -workflow "http://127.0.0.1:$WF_PORT" \
+  -n "$N" \
+  -out docs/performance/platform-bench.json
