@@ -15,7 +15,6 @@ import (
 	"os"
 	"runtime/debug"
 	"sort"
-	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -198,8 +197,4 @@ func openLogWriter(vals Values, stderr io.Writer) (io.Writer, func(), error) {
 		return nil, nil, configError(fmt.Errorf("invalid --log-file value %q: %v", path, err))
 	}
 	return f, func() { f.Close() }, nil
-}
-
-func isHelp(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "flag: help requested")
 }
