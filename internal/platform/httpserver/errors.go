@@ -31,20 +31,23 @@ func statusOf(code apperr.Code) int {
 	return http.StatusInternalServerError
 }
 
-// ErrorBody is the JSON error document of every REST route.
+// ErrorBody is the JSON error document of every REST route. Details is
+// always sent, as {} when there are none, as CONTRACT.md shows it.
 type ErrorBody struct {
 	Error   apperr.Code    `json:"error"`
 	Message string         `json:"message"`
-	Details map[string]any `json:"details,omitempty"`
+	Details map[string]any `json:"details"`
 }
 
 // writeError writes err as an ErrorBody with its status. Internal errors
 // are logged in full here, once, and shown to the client without their text.
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	code := apperr.CodeOf(err)
-	body := ErrorBody{Error: code, Message: apperr.MessageOf(err)}
+	body := ErrorBody{Error: code, Message: apperr.MessageOf(err), Details: map[string]any{}}
 	if e, ok := apperr.As(err); ok {
-		body.Details = e.Details
+		if e.Details != nil {
+			body.Details = e.Details
+		}
 		if e.RetryAfter > 0 {
 			w.Header().Set("Retry-After", strconv.Itoa(int((e.RetryAfter.Seconds())+0.999)))
 		}

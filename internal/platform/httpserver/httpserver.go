@@ -106,8 +106,10 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	var h http.Handler = mux
 	h = s.limitBody(h)
 	h = s.authenticate(h)
-	h = s.requestID(h)
+	// Recovery sits inside requestID so a recovered panic's 500 and log line
+	// carry the request ID; observe also recovers, so it is logged and counted.
 	h = s.recoverPanics(h)
+	h = s.requestID(h)
 	s.srv = &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,

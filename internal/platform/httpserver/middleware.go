@@ -92,7 +92,7 @@ func (s *Server) observe(operation string, level slog.Level, next http.Handler) 
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &recorder{ResponseWriter: w}
-		next.ServeHTTP(rec, r)
+		s.recoverPanics(next).ServeHTTP(rec, r)
 		elapsed := time.Since(start)
 		status := rec.status
 		if status == 0 {
@@ -157,9 +157,12 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 	if s.cfg.AuthToken == "" {
 		return next
 	}
-	want := []byte("Bearer " + s.cfg.AuthToken)
+	want := []byte(s.cfg.AuthToken)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/health" && subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+		// The scheme name is case-insensitive (RFC 9110 §11.1); the token is not.
+		scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		ok := strings.EqualFold(scheme, "Bearer") && subtle.ConstantTimeCompare([]byte(strings.TrimSpace(token)), want) == 1
+		if r.URL.Path != "/health" && !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="mcp"`)
 			s.observe("unauthorized", slog.LevelInfo, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				writeError(w, r, s.deps.Logger, apperr.New(apperr.Unauthorized,
@@ -214,7 +217,8 @@ func checkOrigin(next http.Handler) http.Handler {
 		if origin != "" && !originAllowed(origin, r.Host) {
 			setErrorCode(w, apperr.Forbidden)
 			writeJSON(w, http.StatusForbidden, ErrorBody{Error: apperr.Forbidden,
-				Message: fmt.Sprintf("origin %q may not call this MCP endpoint; only local clients or the server's own host may", origin)})
+				Message: fmt.Sprintf("origin %q may not call this MCP endpoint; only local clients or the server's own host may", origin),
+				Details: map[string]any{}})
 			return
 		}
 		next.ServeHTTP(w, r)

@@ -54,7 +54,6 @@ func New(cfg Config, logger *slog.Logger, metrics *obs.RequestMetrics, tools []t
 	opts := []server.ServerOption{
 		server.WithToolCapabilities(false),
 		server.WithRecovery(),
-		server.WithInputSchemaValidation(),
 	}
 	if cfg.Instructions != "" {
 		opts = append(opts, server.WithInstructions(cfg.Instructions))
@@ -65,7 +64,11 @@ func New(cfg Config, logger *slog.Logger, metrics *obs.RequestMetrics, tools []t
 		if err != nil {
 			return nil, err
 		}
-		s.mcp.AddTool(mt, s.handler(t))
+		in, err := resolveSchema(mt.RawInputSchema)
+		if err != nil {
+			return nil, fmt.Errorf("tool %s input schema: %w", mt.Name, err)
+		}
+		s.mcp.AddTool(mt, s.handler(t, in))
 	}
 	return s, nil
 }
@@ -83,7 +86,7 @@ func Describe(t tool.Tool) (mcp.Tool, error) {
 	if err != nil {
 		return mcp.Tool{}, fmt.Errorf("tool %s output schema: %w", m.Name, err)
 	}
-	return mcp.NewTool(m.Name,
+	mt := mcp.NewTool(m.Name,
 		mcp.WithDescription(m.Description),
 		mcp.WithTitleAnnotation(m.Title),
 		mcp.WithReadOnlyHintAnnotation(m.Annotations.ReadOnly),
@@ -92,7 +95,11 @@ func Describe(t tool.Tool) (mcp.Tool, error) {
 		mcp.WithOpenWorldHintAnnotation(m.Annotations.OpenWorld),
 		mcp.WithRawInputSchema(in),
 		mcp.WithRawOutputSchema(out),
-	), nil
+	)
+	// NewTool presets an empty structured input schema; mcp-go refuses to
+	// marshal a tool that has both it and RawInputSchema (tools/list fails).
+	mt.InputSchema = mcp.ToolInputSchema{}
+	return mt, nil
 }
 
 // Schema returns the JSON Schema of a struct type. Structs get
@@ -108,9 +115,34 @@ func Schema(t reflect.Type) (json.RawMessage, error) {
 	return json.Marshal(s)
 }
 
-// handler adapts t to mcp-go: it runs the call, logs it, counts it and maps
-// errors to isError results.
-func (s *Server) handler(t tool.Tool) server.ToolHandlerFunc {
+// resolveSchema prepares a schema made by [Schema] for validation.
+func resolveSchema(raw json.RawMessage) (*jsonschema.Resolved, error) {
+	var s jsonschema.Schema
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return nil, err
+	}
+	return s.Resolve(nil)
+}
+
+// validateArgs checks args against the input schema. It runs inside the
+// handler rather than as mcp-go's WithInputSchemaValidation, which answers
+// before the handler, so rejected calls were neither logged nor counted.
+func validateArgs(schema *jsonschema.Resolved, args json.RawMessage) error {
+	var v any = map[string]any{}
+	if len(args) > 0 && string(args) != "null" {
+		if err := json.Unmarshal(args, &v); err != nil {
+			return apperr.New(apperr.Validation, "arguments are not JSON: %v", err)
+		}
+	}
+	if err := schema.Validate(v); err != nil {
+		return apperr.New(apperr.Validation, "arguments do not match the input schema: %v", err)
+	}
+	return nil
+}
+
+// handler adapts t to mcp-go: it validates the arguments against the input
+// schema, runs the call, logs it, counts it and maps errors to isError results.
+func (s *Server) handler(t tool.Tool, schema *jsonschema.Resolved) server.ToolHandlerFunc {
 	name := t.Meta().Name
 	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		if obs.RequestIDFromContext(ctx) == "" {
@@ -121,7 +153,11 @@ func (s *Server) handler(t tool.Tool) server.ToolHandlerFunc {
 		if err != nil {
 			args = nil
 		}
-		out, err := t.Call(ctx, args)
+		var out any
+		err = validateArgs(schema, args)
+		if err == nil {
+			out, err = t.Call(ctx, args)
+		}
 		elapsed := time.Since(start)
 		code := apperr.CodeOf(err)
 		s.metrics.Observe(name, elapsed.Seconds(), string(code))
