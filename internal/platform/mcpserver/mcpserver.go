@@ -159,6 +159,7 @@ func (s *Server) handler(t tool.Tool, schema *jsonschema.Resolved) server.ToolHa
 			out, err = t.Call(ctx, args)
 		}
 		elapsed := time.Since(start)
+		obs.LogIfSlow(ctx, s.log, name, elapsed)
 		code := apperr.CodeOf(err)
 		s.metrics.Observe(name, elapsed.Seconds(), string(code))
 		attrs := []any{

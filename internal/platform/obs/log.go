@@ -166,3 +166,15 @@ func mapGroup(m map[string]any) slog.Value {
 	}
 	return slog.GroupValue(attrs...)
 }
+
+// SlowOperation is the duration above which an operation logs slow_operation.
+const SlowOperation = time.Second
+
+// LogIfSlow logs slow_operation (WARNING) when elapsed exceeds [SlowOperation].
+func LogIfSlow(ctx context.Context, l *slog.Logger, operation string, elapsed time.Duration) {
+	if elapsed <= SlowOperation {
+		return
+	}
+	l.WarnContext(ctx, "slow_operation", "operation_name", operation, "context", map[string]any{
+		"duration_ms": elapsed.Milliseconds(), "threshold_ms": SlowOperation.Milliseconds()})
+}

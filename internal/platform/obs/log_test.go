@@ -330,3 +330,20 @@ func TestNewLogger_WriterErrorDoesNotPanic(t *testing.T) {
 		t.Error("Handle returned nil although the writer failed")
 	}
 }
+
+func TestLogIfSlow(t *testing.T) {
+	l, buf := newJSONLogger(t, slog.LevelDebug)
+	obs.LogIfSlow(context.Background(), l, "fast_op", obs.SlowOperation)
+	if buf.Len() != 0 {
+		t.Fatalf("an operation at the threshold logged: %s", buf)
+	}
+	obs.LogIfSlow(context.Background(), l, "search_code", obs.SlowOperation+500*time.Millisecond)
+	lines := logLines(t, buf)
+	if len(lines) != 1 || lines[0]["event"] != "slow_operation" || lines[0]["level"] != "WARNING" || lines[0]["operation_name"] != "search_code" {
+		t.Fatalf("slow_operation lines = %v", lines)
+	}
+	ctx, _ := lines[0]["context"].(map[string]any)
+	if ctx["duration_ms"] != float64(1500) {
+		t.Fatalf("context.duration_ms = %v, want 1500", ctx["duration_ms"])
+	}
+}
