@@ -2,6 +2,7 @@ package httpserver
 
 import (
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -72,3 +73,45 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 func notFound(r *http.Request) error {
 	return apperr.New(apperr.NotFound, "no route %s %s; see CONTRACT.md for the routes", r.Method, r.URL.Path)
 }
+
+// unmatched answers requests that match no route with a JSON error: 405
+// (with Allow) when the path exists for other methods, 404 otherwise.
+// ServeMux already knows which; only its plain-text body is replaced.
+func (s *Server) unmatched(mux *http.ServeMux) http.Handler {
+	notFoundH := s.observe("not_found", slog.LevelInfo, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, s.deps.Logger, notFound(r))
+	}))
+	methodH := s.observe("method_not_allowed", slog.LevelInfo, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		setErrorCode(w, methodNotAllowed)
+		writeJSON(w, http.StatusMethodNotAllowed, ErrorBody{Error: methodNotAllowed, Details: map[string]any{},
+			Message: fmt.Sprintf("%s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, w.Header().Get("Allow"))})
+	}))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := mux.Handler(r); pattern != "" {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		probe := &statusProbe{header: http.Header{}}
+		mux.ServeHTTP(probe, r)
+		if probe.status == http.StatusMethodNotAllowed {
+			w.Header().Set("Allow", probe.header.Get("Allow"))
+			methodH.ServeHTTP(w, r)
+			return
+		}
+		notFoundH.ServeHTTP(w, r)
+	})
+}
+
+// methodNotAllowed is the error code of a 405; it is HTTP-only, so it
+// lives here rather than among the application codes.
+const methodNotAllowed = "METHOD_NOT_ALLOWED"
+
+// statusProbe captures what ServeMux would answer for an unmatched request.
+type statusProbe struct {
+	header http.Header
+	status int
+}
+
+func (p *statusProbe) Header() http.Header         { return p.header }
+func (p *statusProbe) Write(b []byte) (int, error) { return len(b), nil }
+func (p *statusProbe) WriteHeader(status int)      { p.status = status }

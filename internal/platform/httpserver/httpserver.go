@@ -100,10 +100,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 			return nil, fmt.Errorf("route %s for tool %s: %w", pattern, m.Name, err)
 		}
 	}
-	mux.Handle("/", s.observe("not_found", slog.LevelInfo, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, r, s.deps.Logger, notFound(r))
-	})))
-	var h http.Handler = mux
+	var h http.Handler = s.unmatched(mux)
 	h = s.limitBody(h)
 	h = s.authenticate(h)
 	// Recovery sits inside requestID so a recovered panic's 500 and log line

@@ -110,7 +110,7 @@ func TestREST_Errors(t *testing.T) {
 		{"query and body both", http.MethodPost, "/mcp/things?name=b", `{"name":"a"}`, 400, "VALIDATION_ERROR", []string{"name"}, "name", ""},
 		{"unknown route", http.MethodGet, "/mcp/nothing", "", 404, "NOT_FOUND", []string{"/mcp/nothing"}, "", ""},
 		{"unknown top-level route", http.MethodGet, "/index.html", "", 404, "NOT_FOUND", nil, "", ""},
-		{"wrong method", http.MethodDelete, "/mcp/things", "", 404, "NOT_FOUND", []string{"DELETE"}, "", ""},
+		{"wrong method", http.MethodDelete, "/mcp/things", "", 405, "METHOD_NOT_ALLOWED", []string{"DELETE", "allowed: POST"}, "", ""},
 		{"not found from the handler", http.MethodGet, "/mcp/things/404", "", 404, "NOT_FOUND", []string{"thing 404 not found"}, "", ""},
 		{"already exists", http.MethodPost, "/mcp/things", `{"name":"dup"}`, 409, "ALREADY_EXISTS", []string{"already exists"}, "", ""},
 		{"version conflict", http.MethodPost, "/mcp/things", `{"name":"stale"}`, 409, "VERSION_CONFLICT", []string{"changed"}, "", ""},
