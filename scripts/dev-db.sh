@@ -118,11 +118,47 @@ priv_available() {
 
 as_root() { "${SUDO[@]}" "$@"; }
 
+# Seconds to wait for a dpkg/apt lock held by another process. On a freshly
+# booted cloud VM, apt-daily / unattended-upgrades often hold it for minutes.
+APT_LOCK_WAIT=600
+
+# apt-get as root, never prompting: waits for the dpkg lock (install/remove)
+# and keeps locally changed conffiles instead of asking about them.
+apt_get() {
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get -q \
+    -o DPkg::Lock::Timeout="$APT_LOCK_WAIT" \
+    -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "$@"
+}
+
+# apt-get update, retried while another process holds the apt lists lock
+# (apt 2.6's DPkg::Lock::Timeout covers the dpkg lock, not this one).
+# Returns apt-get's status; apt's own output goes to stderr.
+apt_update() {
+  local out rc waited=0
+  while :; do
+    rc=0
+    out="$(apt_get update 2>&1)" || rc=$?
+    printf '%s\n' "$out" >&2
+    [ "$rc" -ne 0 ] || return 0
+    case "$out" in
+      *"Could not get lock"* | *"Unable to lock"*) ;;
+      *) return "$rc" ;;
+    esac
+    if [ "$waited" -ge "$APT_LOCK_WAIT" ]; then
+      log "apt is still locked by another process after ${waited}s; giving up"
+      return "$rc"
+    fi
+    log "apt is busy (another apt-get/dpkg, e.g. unattended-upgrades, holds its lock): retrying in 10s (waited ${waited}s of ${APT_LOCK_WAIT}s) ..."
+    sleep 10
+    waited=$((waited + 10))
+  done
+}
+
 APT_UPDATED=0
 apt_update_once() {
   if [ "$APT_UPDATED" -eq 0 ]; then
     log "apt-get update ..."
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q >&2 ||
+    apt_update ||
       die "apt-get update failed. Check network access to the Debian mirror and /etc/apt/sources.list*, then re-run."
     APT_UPDATED=1
   fi
@@ -130,7 +166,7 @@ apt_update_once() {
 
 apt_install() {
   log "apt-get install -y $*"
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" >&2 ||
+  apt_get install -y --no-install-recommends "$@" >&2 ||
     die "apt-get install $* failed (see apt output above). Fix apt, then re-run: bash $SCRIPT_PATH install"
 }
 
@@ -170,7 +206,7 @@ install_pgvector_from_source() {
     as_root tee "$PGVECTOR_SRC_LIST" >/dev/null
   log "added $PGVECTOR_SRC_LIST (deb-src only; removed again after the build)"
   log "apt-get update (with trixie deb-src) ..."
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q >&2 ||
+  apt_update ||
     die "apt-get update with $PGVECTOR_SRC_LIST failed. Check access to deb.debian.org, then re-run: bash $SCRIPT_PATH install"
 
   apt_install build-essential dpkg-dev "postgresql-server-dev-$ver"
