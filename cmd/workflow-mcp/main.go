@@ -19,6 +19,9 @@ import (
 var version = "dev"
 
 func main() {
+	// A client that closes our stdout or stderr must not kill the process
+	// mid-cleanup: writes then fail with EPIPE instead.
+	signal.Ignore(syscall.SIGPIPE)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()

@@ -67,6 +67,9 @@ type Deps struct {
 	MCP, SSE, Message http.Handler
 	// Tools with a REST route are mounted under their route.
 	Tools []tool.Tool
+	// OnShutdown runs when shutdown begins, to end long-lived streams
+	// (MCP sessions) that would otherwise hold the drain until its timeout.
+	OnShutdown func()
 }
 
 // Server is the HTTP server.
@@ -113,6 +116,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		ReadTimeout:       cfg.ReadTimeout,
 		IdleTimeout:       cfg.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(deps.Logger.Handler(), slog.LevelWarn),
+	}
+	if deps.OnShutdown != nil {
+		s.srv.RegisterOnShutdown(deps.OnShutdown)
 	}
 	return s, nil
 }

@@ -89,6 +89,7 @@ func codeForStatus(status int) apperr.Code {
 // latency_ms, outcome) and records the request metrics under operation,
 // a name from a closed set.
 func (s *Server) observe(operation string, level slog.Level, next http.Handler) http.Handler {
+	s.deps.Metrics.Init(operation)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &recorder{ResponseWriter: w}

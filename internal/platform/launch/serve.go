@@ -142,6 +142,11 @@ func serve(ctx context.Context, spec Spec, args []string, env Env) error {
 		SSE:      sseH,
 		Message:  msgH,
 		Tools:    rt.wiring.Tools,
+		OnShutdown: func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			rt.mcp.CloseSessions(ctx)
+		},
 	})
 	if err != nil {
 		return err

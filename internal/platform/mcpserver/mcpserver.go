@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 	"reflect"
+	"sync"
 	"time"
 
 	"github.com/google/jsonschema-go/jsonschema"
@@ -42,6 +43,10 @@ type Server struct {
 	log     *slog.Logger
 	metrics *obs.RequestMetrics
 	mcp     *server.MCPServer
+
+	mu         sync.Mutex
+	streamable *server.StreamableHTTPServer
+	sse        *server.SSEServer
 }
 
 // New builds the server and registers tools. It fails when a tool's types
@@ -68,6 +73,7 @@ func New(cfg Config, logger *slog.Logger, metrics *obs.RequestMetrics, tools []t
 		if err != nil {
 			return nil, fmt.Errorf("tool %s input schema: %w", mt.Name, err)
 		}
+		metrics.Init(mt.Name)
 		s.mcp.AddTool(mt, s.handler(t, in))
 	}
 	return s, nil
@@ -214,24 +220,49 @@ func outcome(err error) string {
 	return obs.OutcomeSuccess
 }
 
-// StreamableHTTP returns the Streamable HTTP handler to mount at /mcp.
+// StreamableHTTP returns the Streamable HTTP handler to mount at /mcp. It
+// is made once; [Server.CloseSessions] ends its sessions.
 func (s *Server) StreamableHTTP() http.Handler {
-	return server.NewStreamableHTTPServer(s.mcp,
-		server.WithEndpointPath("/mcp"),
-		server.WithSessionIdleTTL(s.cfg.SessionIdleTTL),
-		server.WithStreamableHTTPLogger(s.log),
-		server.WithHTTPContextFunc(keepRequestID),
-	)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.streamable == nil {
+		s.streamable = server.NewStreamableHTTPServer(s.mcp,
+			server.WithEndpointPath("/mcp"),
+			server.WithSessionIdleTTL(s.cfg.SessionIdleTTL),
+			server.WithStreamableHTTPLogger(s.log),
+			server.WithHTTPContextFunc(keepRequestID),
+		)
+	}
+	return s.streamable
 }
 
 // SSE returns the legacy HTTP+SSE handlers to mount at /sse and /message.
+// They are made once; [Server.CloseSessions] ends their sessions.
 func (s *Server) SSE() (sse, message http.Handler) {
-	h := server.NewSSEServer(s.mcp,
-		server.WithSSEEndpoint("/sse"),
-		server.WithMessageEndpoint("/message"),
-		server.WithSSEContextFunc(keepRequestID),
-	)
-	return h.SSEHandler(), h.MessageHandler()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sse == nil {
+		s.sse = server.NewSSEServer(s.mcp,
+			server.WithSSEEndpoint("/sse"),
+			server.WithMessageEndpoint("/message"),
+			server.WithSSEContextFunc(keepRequestID),
+		)
+	}
+	return s.sse.SSEHandler(), s.sse.MessageHandler()
+}
+
+// CloseSessions ends every open Streamable HTTP and SSE session, so that
+// long-lived streams do not hold up a graceful shutdown, and stops the
+// idle-session sweeper.
+func (s *Server) CloseSessions(ctx context.Context) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.streamable != nil {
+		_ = s.streamable.Shutdown(ctx) // mounted as a handler: this only closes sessions
+	}
+	if s.sse != nil {
+		s.sse.CloseSessions()
+	}
 }
 
 // keepRequestID carries the HTTP request ID into the tool call context.

@@ -1,6 +1,7 @@
 package obs
 
 import (
+	"github.com/mcp-memory/servers/internal/apperr"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -62,4 +63,17 @@ func (m *RequestMetrics) Observe(operation string, seconds float64, code string)
 	}
 	m.Requests.WithLabelValues(operation, outcome).Inc()
 	m.Duration.WithLabelValues(operation).Observe(seconds)
+}
+
+// Init creates operation's series at zero, so that every family exists,
+// and alerts on error rates have data, before the first request or error.
+// Of the error codes only the server-side ones are created ahead; the
+// client-caused ones appear when they first happen.
+func (m *RequestMetrics) Init(operation string) {
+	m.Requests.WithLabelValues(operation, OutcomeSuccess)
+	m.Requests.WithLabelValues(operation, OutcomeFailure)
+	m.Duration.WithLabelValues(operation)
+	for _, code := range []apperr.Code{apperr.Internal, apperr.Unavailable} {
+		m.Errors.WithLabelValues(operation, string(code))
+	}
 }
