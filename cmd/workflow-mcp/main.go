@@ -4,12 +4,7 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"io"
-	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 
 	"github.com/mcp-memory/servers/internal/platform/launch"
 	"github.com/mcp-memory/servers/migrations"
@@ -18,22 +13,7 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
-func main() {
-	// A client that closes our stdout or stderr must not kill the process
-	// mid-cleanup: writes then fail with EPIPE instead.
-	signal.Ignore(syscall.SIGPIPE)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
-	stop()
-	if code := launch.ExitCode(err); code != launch.ExitOK {
-		fmt.Fprintf(os.Stderr, "workflow-mcp: %v\n", err)
-		os.Exit(code)
-	}
-}
-
-func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
-	return launch.Run(ctx, spec(), args, launch.Env{Getenv: getenv, Stdin: stdin, Stdout: stdout, Stderr: stderr})
-}
+func main() { launch.Main(spec()) }
 
 func spec() launch.Spec {
 	return launch.Spec{

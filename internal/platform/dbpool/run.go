@@ -188,23 +188,11 @@ func retryable(err error) bool {
 }
 
 // isConnectionError reports errors that mean the connection, not the
-// statement, failed.
+// statement, failed: the retryable ones, and network failures that may
+// have happened after the statement was sent.
 func isConnectionError(err error) bool {
-	if err == nil {
-		return false
-	}
-	if pgconn.SafeToRetry(err) {
+	if retryable(err) {
 		return true
-	}
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) {
-		switch pgErr.Code[:2] {
-		case "08": // connection_exception
-			return true
-		case "57": // operator intervention: admin/crash shutdown, cannot connect now
-			return pgErr.Code != "57014"
-		}
-		return false
 	}
 	var connectErr *pgconn.ConnectError
 	var netErr net.Error

@@ -11,25 +11,45 @@ import (
 	"github.com/mcp-memory/servers/internal/platform/obs"
 )
 
-// statusOf is the single table from error code to HTTP status.
+// statuses is the single table between error codes and HTTP statuses.
+// Where two codes share a status, the first names it in codeForStatus.
+var statuses = []struct {
+	code   apperr.Code
+	status int
+}{
+	{apperr.Validation, http.StatusBadRequest},
+	{apperr.Unauthorized, http.StatusUnauthorized},
+	{apperr.Forbidden, http.StatusForbidden},
+	{apperr.NotFound, http.StatusNotFound},
+	{apperr.VersionConflict, http.StatusConflict},
+	{apperr.AlreadyExists, http.StatusConflict},
+	{apperr.TooLarge, http.StatusRequestEntityTooLarge},
+	{apperr.Unavailable, http.StatusServiceUnavailable},
+	{apperr.Internal, http.StatusInternalServerError},
+}
+
+// statusOf returns the HTTP status of an error code; unknown codes are 500.
 func statusOf(code apperr.Code) int {
-	switch code {
-	case apperr.Validation:
-		return http.StatusBadRequest
-	case apperr.Unauthorized:
-		return http.StatusUnauthorized
-	case apperr.Forbidden:
-		return http.StatusForbidden
-	case apperr.NotFound:
-		return http.StatusNotFound
-	case apperr.VersionConflict, apperr.AlreadyExists:
-		return http.StatusConflict
-	case apperr.TooLarge:
-		return http.StatusRequestEntityTooLarge
-	case apperr.Unavailable:
-		return http.StatusServiceUnavailable
+	for _, e := range statuses {
+		if e.code == code {
+			return e.status
+		}
 	}
 	return http.StatusInternalServerError
+}
+
+// codeForStatus names failures that did not come through writeError (for
+// example a 400 written by the MCP library).
+func codeForStatus(status int) apperr.Code {
+	for _, e := range statuses {
+		if e.status == status {
+			return e.code
+		}
+	}
+	if status >= 500 {
+		return apperr.Internal
+	}
+	return apperr.Code(fmt.Sprintf("HTTP_%d", status))
 }
 
 // ErrorBody is the JSON error document of every REST route. Details is

@@ -60,31 +60,6 @@ func setErrorCode(w http.ResponseWriter, code apperr.Code) {
 	}
 }
 
-// codeForStatus names failures that did not come through writeError (for
-// example a 400 written by the MCP library).
-func codeForStatus(status int) apperr.Code {
-	switch status {
-	case http.StatusBadRequest:
-		return apperr.Validation
-	case http.StatusUnauthorized:
-		return apperr.Unauthorized
-	case http.StatusForbidden:
-		return apperr.Forbidden
-	case http.StatusNotFound:
-		return apperr.NotFound
-	case http.StatusConflict:
-		return apperr.VersionConflict
-	case http.StatusRequestEntityTooLarge:
-		return apperr.TooLarge
-	case http.StatusServiceUnavailable:
-		return apperr.Unavailable
-	}
-	if status >= 500 {
-		return apperr.Internal
-	}
-	return apperr.Code(fmt.Sprintf("HTTP_%d", status))
-}
-
 // observe logs one line per request (request_id, operation_name,
 // latency_ms, outcome) and records the request metrics under operation,
 // a name from a closed set.
