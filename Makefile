@@ -54,5 +54,5 @@ lint: ## gofmt and go vet
 	$(GO) vet ./...
 	$(GO) vet -tags e2e ./test/...
 
-clean: ## remove build output (the database in .data/ is kept; make db-stop first to remove it)
+clean: ## remove build output (the database in .data/ is kept)
 	rm -rf $(BIN)

@@ -21,7 +21,7 @@ func (rt *runtime) health(deps *dependencyProber) httpserver.HealthReport {
 			Size: h.Size, MinSize: h.MinSize, MaxSize: h.MaxSize, Free: h.Free,
 			UtilizationPercent: h.UtilizationPercent,
 		},
-		UptimeSeconds: float64(int64(time.Since(rt.started).Seconds()*100)) / 100,
+		UptimeSeconds: rt.uptime(),
 		Dependencies:  deps.snapshot(),
 	}
 	if h.Problem != "" {
@@ -93,4 +93,9 @@ func (p *dependencyProber) snapshot() map[string]string {
 		out[k] = v
 	}
 	return out
+}
+
+// uptime is the time since start in seconds, to two decimals.
+func (rt *runtime) uptime() float64 {
+	return float64(int64(time.Since(rt.started).Seconds()*100)) / 100
 }

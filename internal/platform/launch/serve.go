@@ -156,7 +156,7 @@ func serve(ctx context.Context, spec Spec, args []string, env Env) error {
 		"database": dbpool.Target(vals["database-url"]), "tools": len(rt.wiring.Tools),
 		"startup_ms": time.Since(rt.started).Milliseconds()})
 	err = hs.Serve(ctx, ln)
-	rt.log.Info("server_stopped", "context", map[string]any{"uptime_seconds": time.Since(rt.started).Seconds()})
+	rt.log.Info("server_stopped", "context", map[string]any{"uptime_seconds": rt.uptime()})
 	return err
 }
 
@@ -178,7 +178,7 @@ func stdio(ctx context.Context, spec Spec, args []string, env Env) error {
 	if errors.Is(err, context.Canceled) {
 		err = nil
 	}
-	rt.log.Info("server_stopped", "context", map[string]any{"uptime_seconds": time.Since(rt.started).Seconds()})
+	rt.log.Info("server_stopped", "context", map[string]any{"uptime_seconds": rt.uptime()})
 	return err
 }
 
