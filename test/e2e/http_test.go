@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mcp-memory/servers/internal/platform/dbtest"
 )
 
 // keys returns the sorted keys of m.
@@ -139,7 +141,7 @@ func TestHealthDependencies(t *testing.T) {
 	t.Parallel()
 	t.Run("unreachable", func(t *testing.T) {
 		t.Parallel()
-		s := serveDB(t, workflow, "--codebase-url", fmt.Sprintf("http://127.0.0.1:%d", closedPort(t)))
+		s := serveDB(t, workflow, "--codebase-url", fmt.Sprintf("http://127.0.0.1:%d", dbtest.FreePort(t)))
 		waitDependency(t, s, "unreachable")
 		_, h := getObject(t, s.URL+"/health")
 		checkHealthy(t, workflow, h, 2, 10)

@@ -409,17 +409,6 @@ func busyPort(tb testing.TB) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-// closedPort returns a loopback port that nothing listens on (just freed).
-func closedPort(tb testing.TB) int {
-	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 var httpClient = &http.Client{Timeout: 10 * time.Second}
 
 // get performs GET url with headers ("Name", "value", ...) and returns

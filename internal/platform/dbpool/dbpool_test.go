@@ -2,6 +2,7 @@ package dbpool_test
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -18,6 +19,7 @@ import (
 	"github.com/mcp-memory/servers/internal/platform/dbtest"
 	"github.com/mcp-memory/servers/internal/platform/httpserver"
 	"github.com/mcp-memory/servers/internal/platform/obs"
+	"github.com/mcp-memory/servers/internal/platform/obs/obstest"
 	"github.com/mcp-memory/servers/internal/platform/tool"
 )
 
@@ -40,18 +42,26 @@ func waitFor(tb testing.TB, limit time.Duration, what string, cond func() bool) 
 	return time.Since(start)
 }
 
+// openPool opens a pool with cfg that logs at DEBUG into the returned
+// capture. The caller closes it.
+func openPool(tb testing.TB, cfg dbpool.Config) (*dbpool.Pool, *obstest.LogCapture) {
+	tb.Helper()
+	log, logs := obstest.NewLogger(tb, "codebase-mcp", slog.LevelDebug)
+	p, err := dbpool.Open(context.Background(), cfg, log)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return p, logs
+}
+
 // TestPool_LossDetectionAndReconnect crashes a private cluster under an
 // open pool and checks detection, the two log events, health, the
 // failure of operations during the outage, recovery and goroutine hygiene.
 func TestPool_LossDetectionAndReconnect(t *testing.T) {
 	cluster := dbtest.NewCluster(t)
 	goroutinesBefore := runtime.NumGoroutine()
-	logs := &logCapture{}
 	ctx := context.Background()
-	p, err := dbpool.Open(ctx, dbpool.Config{DSN: cluster.URL("postgres"), MinConns: 2, MaxConns: 4}, newLogger(logs))
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, logs := openPool(t, dbpool.Config{DSN: cluster.URL("postgres"), MinConns: 2, MaxConns: 4})
 	closed := false
 	t.Cleanup(func() {
 		if !closed {
@@ -77,7 +87,7 @@ func TestPool_LossDetectionAndReconnect(t *testing.T) {
 	if h.Status != dbpool.StatusUnhealthy || h.Problem == "" {
 		t.Errorf("health during outage = %+v, want unhealthy with a problem", h)
 	}
-	lost := logs.events(t, "database_connection_lost")
+	lost := logs.Events(t, "database_connection_lost")
 	if len(lost) != 1 {
 		t.Fatalf("got %d database_connection_lost lines, want 1", len(lost))
 	}
@@ -90,7 +100,7 @@ func TestPool_LossDetectionAndReconnect(t *testing.T) {
 		t.Errorf("context.detection_time_seconds = %v, want a number in (0, 5]", lctx["detection_time_seconds"])
 	}
 
-	err = p.Do(ctx, "select_one", selectOne)
+	err := p.Do(ctx, "select_one", selectOne)
 	if apperr.CodeOf(err) != apperr.Unavailable {
 		t.Fatalf("Do during outage: err = %v, want SERVICE_UNAVAILABLE", err)
 	}
@@ -104,7 +114,7 @@ func TestPool_LossDetectionAndReconnect(t *testing.T) {
 		return p.Health().Status == dbpool.StatusHealthy
 	})
 	t.Logf("reconnected %s after restart", time.Since(restartedAt))
-	back := logs.events(t, "database_reconnected")
+	back := logs.Events(t, "database_reconnected")
 	if len(back) != 1 {
 		t.Fatalf("got %d database_reconnected lines, want 1", len(back))
 	}
@@ -127,12 +137,8 @@ func TestPool_LossDetectionAndReconnect(t *testing.T) {
 // from outside; the next operation must succeed by retrying on a new one.
 func TestPool_RetriesTerminatedConnection(t *testing.T) {
 	dsn := dbtest.NewEmpty(t)
-	logs := &logCapture{}
 	ctx := context.Background()
-	p, err := dbpool.Open(ctx, dbpool.Config{DSN: dsn, MinConns: 1, MaxConns: 1}, newLogger(logs))
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, _ := openPool(t, dbpool.Config{DSN: dsn, MinConns: 1, MaxConns: 1})
 	defer p.Close()
 	var pid int
 	if err := p.Do(ctx, "pid", func(ctx context.Context, c *pgxpool.Conn) error {
@@ -168,8 +174,7 @@ func TestPool_RetriesTerminatedConnection(t *testing.T) {
 // Retry-After over REST, and that pool_utilization_high was logged.
 func TestPool_Exhaustion(t *testing.T) {
 	dsn := dbtest.NewEmpty(t)
-	logs := &logCapture{}
-	log := newLogger(logs)
+	log, logs := obstest.NewLogger(t, "codebase-mcp", slog.LevelDebug)
 	ctx := context.Background()
 	p, err := dbpool.Open(ctx, dbpool.Config{DSN: dsn, MinConns: 1, MaxConns: 2, AcquireTimeout: 300 * time.Millisecond}, log)
 	if err != nil {
@@ -230,7 +235,7 @@ func TestPool_Exhaustion(t *testing.T) {
 		t.Errorf("body = %s, want SERVICE_UNAVAILABLE", body)
 	}
 
-	warn := logs.events(t, "pool_utilization_high")
+	warn := logs.Events(t, "pool_utilization_high")
 	if len(warn) != 1 {
 		t.Fatalf("got %d pool_utilization_high lines, want 1 (rate-limited)", len(warn))
 	}
@@ -247,13 +252,8 @@ func TestPool_Exhaustion(t *testing.T) {
 
 // TestPool_SlowOperation checks the slow_operation warning.
 func TestPool_SlowOperation(t *testing.T) {
-	dsn := dbtest.NewEmpty(t)
-	logs := &logCapture{}
 	ctx := context.Background()
-	p, err := dbpool.Open(ctx, dbpool.Config{DSN: dsn, MinConns: 1, MaxConns: 2, SlowOperation: 50 * time.Millisecond}, newLogger(logs))
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, logs := openPool(t, dbpool.Config{DSN: dbtest.NewEmpty(t), MinConns: 1, MaxConns: 2, SlowOperation: 50 * time.Millisecond})
 	defer p.Close()
 	if err := p.Do(ctx, "sleepy", func(ctx context.Context, c *pgxpool.Conn) error {
 		_, err := c.Exec(ctx, "SELECT pg_sleep(0.1)")
@@ -261,7 +261,7 @@ func TestPool_SlowOperation(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	slow := logs.events(t, "slow_operation")
+	slow := logs.Events(t, "slow_operation")
 	if len(slow) != 1 || slow[0]["operation_name"] != "sleepy" || slow[0]["level"] != "WARNING" {
 		t.Fatalf("slow_operation lines = %v", slow)
 	}
@@ -270,14 +270,10 @@ func TestPool_SlowOperation(t *testing.T) {
 // TestPool_StatementTimeout checks that the per-statement timeout applies
 // and surfaces as SERVICE_UNAVAILABLE.
 func TestPool_StatementTimeout(t *testing.T) {
-	dsn := dbtest.NewEmpty(t)
 	ctx := context.Background()
-	p, err := dbpool.Open(ctx, dbpool.Config{DSN: dsn, MinConns: 1, MaxConns: 2, StatementTimeout: 100 * time.Millisecond}, newLogger(&logCapture{}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, _ := openPool(t, dbpool.Config{DSN: dbtest.NewEmpty(t), MinConns: 1, MaxConns: 2, StatementTimeout: 100 * time.Millisecond})
 	defer p.Close()
-	err = p.Do(ctx, "too_slow", func(ctx context.Context, c *pgxpool.Conn) error {
+	err := p.Do(ctx, "too_slow", func(ctx context.Context, c *pgxpool.Conn) error {
 		_, err := c.Exec(ctx, "SELECT pg_sleep(2)")
 		return err
 	})
@@ -291,7 +287,8 @@ func TestPool_StatementTimeout(t *testing.T) {
 func TestOpen_UnreachableDatabase(t *testing.T) {
 	cluster := dbtest.NewCluster(t)
 	cluster.Stop(t, "fast")
-	_, err := dbpool.Open(context.Background(), dbpool.Config{DSN: cluster.URL("postgres"), StartupWait: 500 * time.Millisecond}, newLogger(&logCapture{}))
+	log, _ := obstest.NewLogger(t, "codebase-mcp", slog.LevelDebug)
+	_, err := dbpool.Open(context.Background(), dbpool.Config{DSN: cluster.URL("postgres"), StartupWait: 500 * time.Millisecond}, log)
 	if err == nil || !strings.Contains(err.Error(), "is PostgreSQL running?") {
 		t.Fatalf("err = %v, want a hint to start PostgreSQL", err)
 	}

@@ -40,7 +40,7 @@ func NewCluster(tb testing.TB) *Cluster {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	c := &Cluster{Dir: dir, Port: freePort(tb), bindir: bindir}
+	c := &Cluster{Dir: dir, Port: FreePort(tb), bindir: bindir}
 	tb.Cleanup(func() {
 		c.run(context.Background(), "pg_ctl", "-D", c.data(), "-m", "immediate", "-w", "stop") //nolint:errcheck // may be stopped already
 		os.RemoveAll(dir)
@@ -148,7 +148,10 @@ func BinDir() string {
 	return ""
 }
 
-func freePort(tb testing.TB) int {
+// FreePort returns a loopback TCP port that nothing listens on: it binds
+// 127.0.0.1:0 and closes the listener at once, so the port is free but
+// another process may take it before the caller binds it.
+func FreePort(tb testing.TB) int {
 	tb.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

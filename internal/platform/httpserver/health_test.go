@@ -11,6 +11,7 @@ import (
 
 	"github.com/mcp-memory/servers/internal/platform/httpserver"
 	"github.com/mcp-memory/servers/internal/platform/obs"
+	"github.com/mcp-memory/servers/internal/platform/obs/obstest"
 )
 
 func TestHealth(t *testing.T) {
@@ -118,11 +119,11 @@ func TestHealth_PassesRequestContext(t *testing.T) {
 }
 
 func TestHealth_SuccessIsNotLoggedAtInfo(t *testing.T) {
-	logs := &syncBuffer{}
-	f := newFixture(t, withLogLevel(slog.LevelInfo, logs))
+	logger, logs := obstest.NewLogger(t, "codebase-mcp", slog.LevelInfo)
+	f := newFixture(t, withLogger(logger))
 	f.do(t, http.MethodGet, "/health", "")
 	f.do(t, http.MethodGet, "/metrics", "")
-	if got := logs.lines(t, "http_request"); len(got) != 0 {
+	if got := logs.Events(t, "http_request"); len(got) != 0 {
 		t.Errorf("probe requests logged at INFO: %v", got)
 	}
 
@@ -130,7 +131,7 @@ func TestHealth_SuccessIsNotLoggedAtInfo(t *testing.T) {
 	rep.Status = "unhealthy"
 	f.health.Store(rep)
 	f.do(t, http.MethodGet, "/health", "")
-	lines := logs.lines(t, "http_request")
+	lines := logs.Events(t, "http_request")
 	if len(lines) != 1 || lines[0]["level"] != "WARNING" || lines[0]["outcome"] != "failure" {
 		t.Errorf("unhealthy probe lines = %v, want one WARNING failure", lines)
 	}

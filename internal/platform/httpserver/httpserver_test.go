@@ -1,8 +1,6 @@
 package httpserver_test
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -23,6 +21,7 @@ import (
 	"github.com/mcp-memory/servers/internal/apperr"
 	"github.com/mcp-memory/servers/internal/platform/httpserver"
 	"github.com/mcp-memory/servers/internal/platform/obs"
+	"github.com/mcp-memory/servers/internal/platform/obs/obstest"
 	"github.com/mcp-memory/servers/internal/platform/tool"
 )
 
@@ -58,7 +57,7 @@ type fixture struct {
 	srv     *httpserver.Server
 	h       http.Handler
 	reg     *prometheus.Registry
-	logs    *syncBuffer
+	logs    *obstest.LogCapture
 	health  atomic.Pointer[httpserver.HealthReport]
 	gotGet  atomic.Pointer[getIn]
 	release chan struct{} // closed to let the "wait" tool finish
@@ -75,10 +74,8 @@ func withMaxBody(n int64) option {
 	return func(c *httpserver.Config, _ *httpserver.Deps) { c.MaxBodyBytes = n }
 }
 
-func withLogLevel(l slog.Level, logs *syncBuffer) option {
-	return func(_ *httpserver.Config, d *httpserver.Deps) {
-		d.Logger = obs.NewLogger(obs.LogConfig{ServerID: "codebase-mcp", Level: l, Writer: logs})
-	}
+func withLogger(l *slog.Logger) option {
+	return func(_ *httpserver.Config, d *httpserver.Deps) { d.Logger = l }
 }
 
 func withMCP(mcp http.Handler) option {
@@ -171,16 +168,17 @@ func (f *fixture) tools() []tool.Tool {
 
 func newFixture(tb testing.TB, opts ...option) *fixture {
 	tb.Helper()
+	logger, logs := obstest.NewLogger(tb, "codebase-mcp", slog.LevelDebug)
 	f := &fixture{
 		reg:     prometheus.NewRegistry(),
-		logs:    &syncBuffer{},
+		logs:    logs,
 		release: make(chan struct{}),
 		started: make(chan struct{}, 1),
 	}
 	f.health.Store(healthy())
 	cfg := httpserver.Config{}
 	deps := httpserver.Deps{
-		Logger:   obs.NewLogger(obs.LogConfig{ServerID: "codebase-mcp", Level: slog.LevelDebug, Writer: f.logs}),
+		Logger:   logger,
 		Metrics:  obs.NewRequestMetrics(f.reg, prefix),
 		Gatherer: f.reg,
 		Health:   func(context.Context) httpserver.HealthReport { return *f.health.Load() },
@@ -248,47 +246,12 @@ func errorBody(tb testing.TB, rec *httptest.ResponseRecorder) map[string]any {
 	return m
 }
 
-// syncBuffer is a bytes.Buffer safe for server goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// lines returns the JSON log lines with the given event.
-func (b *syncBuffer) lines(tb testing.TB, event string) []map[string]any {
-	tb.Helper()
-	var out []map[string]any
-	sc := bufio.NewScanner(strings.NewReader(b.String()))
-	for sc.Scan() {
-		var m map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			tb.Fatalf("log line is not JSON: %v\n%s", err, sc.Text())
-		}
-		if m["event"] == event {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
 // requestLine returns the only http_request log line, failing otherwise.
-func (b *syncBuffer) requestLine(tb testing.TB) map[string]any {
+func (f *fixture) requestLine(tb testing.TB) map[string]any {
 	tb.Helper()
-	lines := b.lines(tb, "http_request")
+	lines := f.logs.Events(tb, "http_request")
 	if len(lines) != 1 {
-		tb.Fatalf("http_request lines = %d, want 1:\n%s", len(lines), b.String())
+		tb.Fatalf("http_request lines = %d, want 1:\n%s", len(lines), f.logs.String())
 	}
 	return lines[0]
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/mcp-memory/servers/internal/platform/mcpserver"
 	"github.com/mcp-memory/servers/internal/platform/obs"
+	"github.com/mcp-memory/servers/internal/platform/obs/obstest"
 	"github.com/mcp-memory/servers/internal/platform/tool"
 )
 
@@ -59,7 +60,7 @@ func TestRequestID(t *testing.T) {
 			if !tc.wantEcho && !uuidRE.MatchString(got) {
 				t.Errorf("X-Request-ID = %q, want a generated UUID", got)
 			}
-			line := f.logs.requestLine(t)
+			line := f.requestLine(t)
 			if line["request_id"] != got {
 				t.Errorf("log request_id = %v, want %q", line["request_id"], got)
 			}
@@ -102,7 +103,7 @@ func TestRequestLog(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
 			rec := f.do(t, tc.method, tc.target, tc.body, "X-Request-ID", "req-log")
-			line := f.logs.requestLine(t)
+			line := f.requestLine(t)
 			checks := map[string]any{
 				"request_id":     "req-log",
 				"operation_name": tc.wantOp,
@@ -221,7 +222,7 @@ func TestAuth(t *testing.T) {
 			if got := counter(t, f.reg, prefix+"_errors_total", map[string]string{"operation": "unauthorized", "code": "UNAUTHORIZED"}); got != 1 {
 				t.Errorf("errors_total{unauthorized,UNAUTHORIZED} = %v, want 1", got)
 			}
-			if line := f.logs.requestLine(t); line["outcome"] != "failure" || line["request_id"] == nil {
+			if line := f.requestLine(t); line["outcome"] != "failure" || line["request_id"] == nil {
 				t.Errorf("401 log line = %v", line)
 			}
 		})
@@ -387,8 +388,7 @@ func TestBodyLimit_Default(t *testing.T) {
 // server: the X-Request-ID of the HTTP request must be the request_id of
 // the tool_call log line, and both lines must be written.
 func TestMCP_RequestIDReachesToolCall(t *testing.T) {
-	logs := &syncBuffer{}
-	logger := obs.NewLogger(obs.LogConfig{ServerID: "codebase-mcp", Writer: logs})
+	logger, logs := obstest.NewLogger(t, "codebase-mcp", slog.LevelInfo)
 	echo := tool.Def[createIn, thing]{
 		Name: "echo",
 		Handle: func(_ context.Context, in createIn) (thing, error) {
@@ -400,7 +400,7 @@ func TestMCP_RequestIDReachesToolCall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := newFixture(t, withLogLevel(slog.LevelInfo, logs), withMCP(ms.StreamableHTTP()), withAuth("tok"))
+	f := newFixture(t, withLogger(logger), withMCP(ms.StreamableHTTP()), withAuth("tok"))
 	ts := httptest.NewServer(f.h)
 	t.Cleanup(ts.Close)
 
@@ -430,7 +430,7 @@ func TestMCP_RequestIDReachesToolCall(t *testing.T) {
 		t.Fatalf("CallTool = %+v, %v", res, err)
 	}
 
-	calls := logs.lines(t, "tool_call")
+	calls := logs.Events(t, "tool_call")
 	if len(calls) != 1 {
 		t.Fatalf("tool_call lines = %d, want 1:\n%s", len(calls), logs.String())
 	}
@@ -439,7 +439,7 @@ func TestMCP_RequestIDReachesToolCall(t *testing.T) {
 		t.Errorf("tool_call request_id = %q, want the X-Request-ID of its HTTP request", id)
 	}
 	found := false
-	for _, l := range logs.lines(t, "http_request") {
+	for _, l := range logs.Events(t, "http_request") {
 		if l["request_id"] == id && l["operation_name"] == "mcp_streamable_http" {
 			found = true
 		}

@@ -178,7 +178,7 @@ func TestREST_InternalErrorIsLoggedOnceWithItsText(t *testing.T) {
 			if !strings.Contains(errorBody(t, rec)["message"].(string), "req-500") {
 				t.Errorf("message does not give the request ID: %s", rec.Body)
 			}
-			lines := f.logs.lines(t, "internal_error")
+			lines := f.logs.Events(t, "internal_error")
 			if len(lines) != 1 {
 				t.Fatalf("internal_error lines = %d, want 1:\n%s", len(lines), f.logs.String())
 			}
@@ -191,7 +191,7 @@ func TestREST_InternalErrorIsLoggedOnceWithItsText(t *testing.T) {
 			}
 
 			// The failed request is logged and counted like any other.
-			req := f.logs.requestLine(t)
+			req := f.requestLine(t)
 			if req["request_id"] != "req-500" || req["outcome"] != "failure" || req["operation_name"] != "create_thing" {
 				t.Errorf("http_request line = %v", req)
 			}

@@ -1,8 +1,6 @@
 package mcpserver_test
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,7 +11,6 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -27,6 +24,7 @@ import (
 	"github.com/mcp-memory/servers/internal/apperr"
 	"github.com/mcp-memory/servers/internal/platform/mcpserver"
 	"github.com/mcp-memory/servers/internal/platform/obs"
+	"github.com/mcp-memory/servers/internal/platform/obs/obstest"
 	"github.com/mcp-memory/servers/internal/platform/tool"
 )
 
@@ -57,7 +55,7 @@ const secret = "dial tcp 10.1.2.3:5432: password authentication failed for hunte
 type fixture struct {
 	srv     *mcpserver.Server
 	reg     *prometheus.Registry
-	logs    *syncBuffer
+	logs    *obstest.LogCapture
 	calls   atomic.Int64 // handler invocations of any tool
 	lastReq atomic.Value // request ID seen by the last handler
 }
@@ -104,8 +102,8 @@ func (f *fixture) tools() []tool.Tool {
 
 func newFixture(tb testing.TB, extra ...tool.Tool) *fixture {
 	tb.Helper()
-	f := &fixture{reg: prometheus.NewRegistry(), logs: &syncBuffer{}}
-	logger := obs.NewLogger(obs.LogConfig{ServerID: "codebase-mcp", Level: slog.LevelDebug, Writer: f.logs})
+	logger, logs := obstest.NewLogger(tb, "codebase-mcp", slog.LevelDebug)
+	f := &fixture{reg: prometheus.NewRegistry(), logs: logs}
 	metrics := obs.NewRequestMetrics(f.reg, prefix)
 	srv, err := mcpserver.New(mcpserver.Config{Name: "codebase-mcp", Version: "test", Instructions: "Search code."}, logger, metrics, append(f.tools(), extra...))
 	if err != nil {
@@ -174,41 +172,6 @@ func resultText(tb testing.TB, res *mcp.CallToolResult) string {
 		tb.Fatalf("content is %T, want text", res.Content[0])
 	}
 	return tc.Text
-}
-
-// syncBuffer is a bytes.Buffer safe for the server's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// lines returns the JSON log lines whose event is event.
-func (b *syncBuffer) lines(tb testing.TB, event string) []map[string]any {
-	tb.Helper()
-	var out []map[string]any
-	sc := bufio.NewScanner(strings.NewReader(b.String()))
-	for sc.Scan() {
-		var m map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			tb.Fatalf("log line is not JSON: %v\n%s", err, sc.Text())
-		}
-		if m["event"] == event {
-			out = append(out, m)
-		}
-	}
-	return out
 }
 
 // counter returns the value of the series of name with labels, 0 if none.
@@ -662,7 +625,7 @@ func TestStreamableHTTP_InternalErrorLoggedWithRequestID(t *testing.T) {
 	if !strings.Contains(text, id) {
 		t.Errorf("client text %q does not give the request_id %s", text, id)
 	}
-	lines := f.logs.lines(t, "tool_call")
+	lines := f.logs.Events(t, "tool_call")
 	if len(lines) != 1 {
 		t.Fatalf("tool_call lines = %d, want 1", len(lines))
 	}
@@ -704,7 +667,7 @@ func TestStreamableHTTP_CallsAreLoggedAndCounted(t *testing.T) {
 		}
 	}
 
-	lines := f.logs.lines(t, "tool_call")
+	lines := f.logs.Events(t, "tool_call")
 	if len(lines) != 4 {
 		t.Fatalf("tool_call lines = %d, want 4:\n%s", len(lines), f.logs.String())
 	}
@@ -757,7 +720,7 @@ func TestStreamableHTTP_KeepsHTTPRequestID(t *testing.T) {
 	if got, _ := f.lastReq.Load().(string); got != "http-req-POST" {
 		t.Errorf("handler request ID = %q, want http-req-POST", got)
 	}
-	lines := f.logs.lines(t, "tool_call")
+	lines := f.logs.Events(t, "tool_call")
 	if len(lines) != 1 || lines[0]["request_id"] != "http-req-POST" {
 		t.Errorf("tool_call lines = %v, want one with request_id http-req-POST", lines)
 	}
@@ -770,7 +733,7 @@ func TestServeStdio(t *testing.T) {
 
 	serverIn, clientOut := io.Pipe()
 	clientIn, serverPipeOut := io.Pipe()
-	var written syncBuffer // everything the server writes to "stdout"
+	var written obstest.LogCapture // everything the server writes to "stdout"
 	serverOut := io.MultiWriter(serverPipeOut, &written)
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -838,7 +801,7 @@ func TestServeStdio(t *testing.T) {
 		t.Error("log output leaked to stdout")
 	}
 	// The logs went to the logger instead.
-	if got := len(f.logs.lines(t, "tool_call")); got != 2 {
+	if got := len(f.logs.Events(t, "tool_call")); got != 2 {
 		t.Errorf("tool_call log lines = %d, want 2", got)
 	}
 }
@@ -878,7 +841,7 @@ func TestStreamableHTTP_RejectedArgumentsAreLoggedAndCounted(t *testing.T) {
 			if got := counter(t, f.reg, prefix+"_errors_total", map[string]string{"operation": "echo", "code": "VALIDATION_ERROR"}); got != 1 {
 				t.Errorf("errors_total{echo,VALIDATION_ERROR} = %v, want 1", got)
 			}
-			lines := f.logs.lines(t, "tool_call")
+			lines := f.logs.Events(t, "tool_call")
 			if len(lines) != 1 {
 				t.Fatalf("tool_call lines = %d, want 1:\n%s", len(lines), f.logs.String())
 			}
