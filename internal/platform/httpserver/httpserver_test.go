@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 
 	"github.com/mcp-memory/servers/internal/apperr"
 	"github.com/mcp-memory/servers/internal/platform/httpserver"
@@ -254,38 +253,6 @@ func (f *fixture) requestLine(tb testing.TB) map[string]any {
 		tb.Fatalf("http_request lines = %d, want 1:\n%s", len(lines), f.logs.String())
 	}
 	return lines[0]
-}
-
-// counter returns the value of the series of name with exactly labels, 0 if none.
-func counter(tb testing.TB, g prometheus.Gatherer, name string, labels map[string]string) float64 {
-	tb.Helper()
-	mfs, err := g.Gather()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			if labelsEqual(m.GetLabel(), labels) {
-				return m.GetCounter().GetValue()
-			}
-		}
-	}
-	return 0
-}
-
-func labelsEqual(lps []*dto.LabelPair, want map[string]string) bool {
-	if len(lps) != len(want) {
-		return false
-	}
-	for _, lp := range lps {
-		if want[lp.GetName()] != lp.GetValue() {
-			return false
-		}
-	}
-	return true
 }
 
 func TestNew_RouteConflict(t *testing.T) {

@@ -162,7 +162,7 @@ func TestRequestMetrics(t *testing.T) {
 		{"errors_total", map[string]string{"operation": "mcp_streamable_http", "code": "FORBIDDEN"}, 1},
 	}
 	for _, tc := range tests {
-		if got := counter(t, f.reg, prefix+"_"+tc.name, tc.labels); got != tc.want {
+		if got := obstest.Counter(t, f.reg, prefix+"_"+tc.name, tc.labels); got != tc.want {
 			t.Errorf("%s%v = %v, want %v", tc.name, tc.labels, got, tc.want)
 		}
 	}
@@ -219,7 +219,7 @@ func TestAuth(t *testing.T) {
 			if strings.Contains(rec.Body.String(), token) {
 				t.Error("the 401 body reveals the token")
 			}
-			if got := counter(t, f.reg, prefix+"_errors_total", map[string]string{"operation": "unauthorized", "code": "UNAUTHORIZED"}); got != 1 {
+			if got := obstest.Counter(t, f.reg, prefix+"_errors_total", map[string]string{"operation": "unauthorized", "code": "UNAUTHORIZED"}); got != 1 {
 				t.Errorf("errors_total{unauthorized,UNAUTHORIZED} = %v, want 1", got)
 			}
 			if line := f.requestLine(t); line["outcome"] != "failure" || line["request_id"] == nil {
@@ -358,7 +358,7 @@ func TestBodyLimit(t *testing.T) {
 				if eb["error"] != "PAYLOAD_TOO_LARGE" || !strings.Contains(eb["message"].(string), "64") {
 					t.Errorf("413 body = %s, want PAYLOAD_TOO_LARGE naming the 64-byte limit", data)
 				}
-				if got := counter(t, f.reg, prefix+"_errors_total", map[string]string{"operation": tc.wantOp, "code": "PAYLOAD_TOO_LARGE"}); got != 1 {
+				if got := obstest.Counter(t, f.reg, prefix+"_errors_total", map[string]string{"operation": tc.wantOp, "code": "PAYLOAD_TOO_LARGE"}); got != 1 {
 					t.Errorf("errors_total{%s,PAYLOAD_TOO_LARGE} = %v, want 1", tc.wantOp, got)
 				}
 			}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mcp-memory/servers/internal/platform/httpserver"
+	"github.com/mcp-memory/servers/internal/platform/obs/obstest"
 )
 
 func TestREST_Success(t *testing.T) {
@@ -195,7 +196,7 @@ func TestREST_InternalErrorIsLoggedOnceWithItsText(t *testing.T) {
 			if req["request_id"] != "req-500" || req["outcome"] != "failure" || req["operation_name"] != "create_thing" {
 				t.Errorf("http_request line = %v", req)
 			}
-			if got := counter(t, f.reg, prefix+"_errors_total", map[string]string{"operation": "create_thing", "code": "INTERNAL_ERROR"}); got != 1 {
+			if got := obstest.Counter(t, f.reg, prefix+"_errors_total", map[string]string{"operation": "create_thing", "code": "INTERNAL_ERROR"}); got != 1 {
 				t.Errorf("errors_total{create_thing,INTERNAL_ERROR} = %v, want 1", got)
 			}
 		})

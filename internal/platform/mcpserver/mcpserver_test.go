@@ -19,7 +19,6 @@ import (
 	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 
 	"github.com/mcp-memory/servers/internal/apperr"
 	"github.com/mcp-memory/servers/internal/platform/mcpserver"
@@ -172,38 +171,6 @@ func resultText(tb testing.TB, res *mcp.CallToolResult) string {
 		tb.Fatalf("content is %T, want text", res.Content[0])
 	}
 	return tc.Text
-}
-
-// counter returns the value of the series of name with labels, 0 if none.
-func counter(tb testing.TB, g prometheus.Gatherer, name string, labels map[string]string) float64 {
-	tb.Helper()
-	mfs, err := g.Gather()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			if labelsEqual(m.GetLabel(), labels) {
-				return m.GetCounter().GetValue()
-			}
-		}
-	}
-	return 0
-}
-
-func labelsEqual(lps []*dto.LabelPair, want map[string]string) bool {
-	if len(lps) != len(want) {
-		return false
-	}
-	for _, lp := range lps {
-		if want[lp.GetName()] != lp.GetValue() {
-			return false
-		}
-	}
-	return true
 }
 
 // --- Describe and Schema ---
@@ -662,7 +629,7 @@ func TestStreamableHTTP_CallsAreLoggedAndCounted(t *testing.T) {
 		{prefix + "_errors_total", map[string]string{"operation": "fail", "code": "VALIDATION_ERROR"}, 1},
 	}
 	for _, ck := range counts {
-		if got := counter(t, f.reg, ck.name, ck.labels); got != ck.want {
+		if got := obstest.Counter(t, f.reg, ck.name, ck.labels); got != ck.want {
 			t.Errorf("%s%v = %v, want %v", ck.name, ck.labels, got, ck.want)
 		}
 	}
@@ -835,10 +802,10 @@ func TestStreamableHTTP_RejectedArgumentsAreLoggedAndCounted(t *testing.T) {
 			if !strings.HasPrefix(text, "VALIDATION_ERROR: ") || !strings.Contains(text, tc.wantHas) {
 				t.Errorf("text %q, want VALIDATION_ERROR naming %q", text, tc.wantHas)
 			}
-			if got := counter(t, f.reg, prefix+"_requests_total", map[string]string{"operation": "echo", "outcome": "failure"}); got != 1 {
+			if got := obstest.Counter(t, f.reg, prefix+"_requests_total", map[string]string{"operation": "echo", "outcome": "failure"}); got != 1 {
 				t.Errorf("requests_total{echo,failure} = %v, want 1", got)
 			}
-			if got := counter(t, f.reg, prefix+"_errors_total", map[string]string{"operation": "echo", "code": "VALIDATION_ERROR"}); got != 1 {
+			if got := obstest.Counter(t, f.reg, prefix+"_errors_total", map[string]string{"operation": "echo", "code": "VALIDATION_ERROR"}); got != 1 {
 				t.Errorf("errors_total{echo,VALIDATION_ERROR} = %v, want 1", got)
 			}
 			lines := f.logs.Events(t, "tool_call")
@@ -967,7 +934,7 @@ func TestSSE(t *testing.T) {
 	if !res.IsError || !strings.HasPrefix(resultText(t, res), "VALIDATION_ERROR: ") {
 		t.Errorf("fail over SSE = %q", resultText(t, res))
 	}
-	if got := counter(t, f.reg, prefix+"_requests_total", map[string]string{"operation": "echo", "outcome": "success"}); got != 1 {
+	if got := obstest.Counter(t, f.reg, prefix+"_requests_total", map[string]string{"operation": "echo", "outcome": "success"}); got != 1 {
 		t.Errorf("requests_total{echo,success} = %v, want 1", got)
 	}
 }
