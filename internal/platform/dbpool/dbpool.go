@@ -26,7 +26,7 @@ import (
 type Config struct {
 	// DSN is the PostgreSQL connection URL or keyword/value string.
 	DSN string
-	// MinConns is the number of connections kept open (default 2).
+	// MinConns is the number of connections kept open (0 is allowed).
 	MinConns int32
 	// MaxConns caps the pool (default 10).
 	MaxConns int32
@@ -67,9 +67,6 @@ func (c *Config) setDefaults() {
 		if *d == 0 {
 			*d = v
 		}
-	}
-	if c.MinConns == 0 {
-		c.MinConns = 2
 	}
 	if c.MaxConns == 0 {
 		c.MaxConns = 10

@@ -293,3 +293,17 @@ func TestOpen_UnreachableDatabase(t *testing.T) {
 		t.Fatalf("err = %v, want a hint to start PostgreSQL", err)
 	}
 }
+
+// TestOpen_SizesAsConfigured checks that the configured sizes are used as
+// given, including a minimum of zero.
+func TestOpen_SizesAsConfigured(t *testing.T) {
+	dsn := dbtest.NewEmpty(t)
+	for _, tc := range []struct{ min, max int32 }{{0, 3}, {2, 7}} {
+		p, _ := openPool(t, dbpool.Config{DSN: dsn, MinConns: tc.min, MaxConns: tc.max})
+		h := p.Health()
+		p.Close()
+		if h.MinSize != tc.min || h.MaxSize != tc.max {
+			t.Errorf("min/max %d/%d: health reports %d/%d", tc.min, tc.max, h.MinSize, h.MaxSize)
+		}
+	}
+}

@@ -152,7 +152,7 @@ func (s Spec) envNames(suffix string, generic bool) []string {
 	return names
 }
 
-// commonOptions are the options of serve and stdio (and, in part, migrate).
+// databaseOption is the option every command that needs the database has.
 func (s Spec) databaseOption() Option {
 	return Option{Name: "database-url", Env: s.envNames("DATABASE_URL", true), Default: s.DefaultDatabase,
 		Usage: "PostgreSQL URL", Check: checkDatabaseURL}
@@ -173,6 +173,13 @@ func (s Spec) poolOptions() []Option {
 		{Name: "db-pool-wait", Env: s.envNames("DB_POOL_WAIT", true), Default: "30s", Usage: "longest wait for a free connection before 503", Check: checkDuration(1e6, 1e12)},
 		{Name: "db-statement-timeout", Env: s.envNames("DB_STATEMENT_TIMEOUT", true), Default: "5s", Usage: "per-statement timeout", Check: checkDuration(1e6, 36e11)},
 	}
+}
+
+// stdioOptions are serve's options without the network ones.
+func (s Spec) stdioOptions() []Option {
+	opts := append([]Option{s.databaseOption()}, s.logOptions()...)
+	opts = append(opts, s.poolOptions()...)
+	return append(opts, s.Options...)
 }
 
 func (s Spec) serveOptions() []Option {

@@ -44,13 +44,12 @@ func (rt *runtime) close() {
 // start builds logger, registry, pool (after checking the schema version)
 // and the server's tools. Configuration was validated already.
 func start(ctx context.Context, spec Spec, vals Values, env Env) (*runtime, error) {
-	w, closeLog, err := openLogWriter(vals, env.Stderr)
+	started := time.Now()
+	log, closeLog, err := newLogger(spec, vals, env)
 	if err != nil {
 		return nil, err
 	}
-	level, _ := obs.ParseLevel(vals["log-level"])
-	rt := &runtime{spec: spec, vals: vals, started: time.Now(), closeLog: closeLog,
-		log: obs.NewLogger(obs.LogConfig{ServerID: spec.ServerID, Level: level, Format: vals["log-format"], Writer: w})}
+	rt := &runtime{spec: spec, vals: vals, started: started, closeLog: closeLog, log: log}
 	rt.reg = obs.NewRegistry()
 	rt.metrics = obs.NewRequestMetrics(rt.reg, spec.MetricsPrefix)
 
@@ -63,7 +62,7 @@ func start(ctx context.Context, spec Spec, vals Values, env Env) (*runtime, erro
 	}, rt.log)
 	if err != nil {
 		rt.closeLog()
-		return nil, fmt.Errorf("%s: %w", spec.ServerID, err)
+		return nil, err
 	}
 	if err := rt.checkSchema(ctx); err != nil {
 		rt.close()
@@ -161,10 +160,7 @@ func serve(ctx context.Context, spec Spec, args []string, env Env) error {
 }
 
 func stdio(ctx context.Context, spec Spec, args []string, env Env) error {
-	opts := append([]Option{spec.databaseOption()}, spec.logOptions()...)
-	opts = append(opts, spec.poolOptions()...)
-	opts = append(opts, spec.Options...)
-	vals, err := parseServer(spec.ServerID+" stdio", opts, args, env)
+	vals, err := parseServer(spec.ServerID+" stdio", spec.stdioOptions(), args, env)
 	if err != nil {
 		return err
 	}
@@ -188,13 +184,11 @@ func migrateCmd(ctx context.Context, spec Spec, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	w, closeLog, err := openLogWriter(vals, env.Stderr)
+	log, closeLog, err := newLogger(spec, vals, env)
 	if err != nil {
 		return err
 	}
 	defer closeLog()
-	level, _ := obs.ParseLevel(vals["log-level"])
-	log := obs.NewLogger(obs.LogConfig{ServerID: spec.ServerID, Level: level, Format: vals["log-format"], Writer: w})
 	ms, err := migrate.Load(spec.Migrations)
 	if err != nil {
 		return err
@@ -252,4 +246,15 @@ func parseServer(cmd string, opts []Option, args []string, env Env) (Values, err
 		return nil, configError(fmt.Errorf("invalid --db-pool-min value %q: must not exceed --db-pool-max (%s)", vals["db-pool-min"], vals["db-pool-max"]))
 	}
 	return vals, nil
+}
+
+// newLogger opens the log destination (--log-file or stderr) and builds
+// the logger the options ask for; the returned func closes the file.
+func newLogger(spec Spec, vals Values, env Env) (*slog.Logger, func(), error) {
+	w, closeLog, err := openLogWriter(vals, env.Stderr)
+	if err != nil {
+		return nil, nil, err
+	}
+	level, _ := obs.ParseLevel(vals["log-level"])
+	return obs.NewLogger(obs.LogConfig{ServerID: spec.ServerID, Level: level, Format: vals["log-format"], Writer: w}), closeLog, nil
 }
