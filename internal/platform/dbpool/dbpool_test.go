@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/pgvector/pgvector-go"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/mcp-memory/servers/internal/apperr"
@@ -21,6 +22,7 @@ import (
 	"github.com/mcp-memory/servers/internal/platform/obs"
 	"github.com/mcp-memory/servers/internal/platform/obs/obstest"
 	"github.com/mcp-memory/servers/internal/platform/tool"
+	"github.com/mcp-memory/servers/migrations"
 )
 
 func selectOne(ctx context.Context, c *pgxpool.Conn) error {
@@ -305,5 +307,30 @@ func TestOpen_SizesAsConfigured(t *testing.T) {
 		if h.MinSize != tc.min || h.MaxSize != tc.max {
 			t.Errorf("min/max %d/%d: health reports %d/%d", tc.min, tc.max, h.MinSize, h.MaxSize)
 		}
+	}
+}
+
+// TestOpen_RegistersVectorTypes checks that pooled connections know the
+// pgvector types once the extension exists (codebase-mcp's migration 1
+// creates it), so vectors travel in binary form.
+func TestOpen_RegistersVectorTypes(t *testing.T) {
+	dsn := dbtest.New(t, migrations.Codebase())
+	p, _ := openPool(t, dbpool.Config{DSN: dsn, MinConns: 0, MaxConns: 2})
+	defer p.Close()
+	err := p.Do(context.Background(), "vector_roundtrip", func(ctx context.Context, c *pgxpool.Conn) error {
+		if _, ok := c.Conn().TypeMap().TypeForName("vector"); !ok {
+			t.Error("connection has no vector type registered")
+		}
+		var v pgvector.Vector
+		if err := c.QueryRow(ctx, "SELECT $1::vector", pgvector.NewVector([]float32{1, 2, 3})).Scan(&v); err != nil {
+			return err
+		}
+		if got := v.Slice(); len(got) != 3 || got[2] != 3 {
+			t.Errorf("round trip = %v", got)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
