@@ -334,3 +334,17 @@ func TestOpen_RegistersVectorTypes(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestHealth_SlowDatabaseIsDegraded checks the slow-probe rule: a probe
+// slower than SlowProbe makes health degraded, not unhealthy.
+func TestHealth_SlowDatabaseIsDegraded(t *testing.T) {
+	dsn := dbtest.NewEmpty(t)
+	p, _ := openPool(t, dbpool.Config{DSN: dsn, MaxConns: 2, SlowProbe: time.Nanosecond, ProbeInterval: 50 * time.Millisecond})
+	defer p.Close()
+	waitFor(t, 5*time.Second, "health turns degraded after a slow probe", func() bool {
+		return p.Health().Status == dbpool.StatusDegraded
+	})
+	if h := p.Health(); h.DatabaseStatus != dbpool.DBDegraded || h.Problem == "" {
+		t.Fatalf("health = %+v, want database_status degraded with a problem", h)
+	}
+}
