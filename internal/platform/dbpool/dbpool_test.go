@@ -2,6 +2,7 @@ package dbpool_test
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/pgvector/pgvector-go"
 	"github.com/prometheus/client_golang/prometheus"
@@ -346,5 +348,67 @@ func TestHealth_SlowDatabaseIsDegraded(t *testing.T) {
 	})
 	if h := p.Health(); h.DatabaseStatus != dbpool.DBDegraded || h.Problem == "" {
 		t.Fatalf("health = %+v, want database_status degraded with a problem", h)
+	}
+}
+
+// TestPool_Tx checks commit on success, rollback on error, and a retry on
+// a fresh connection when the session was terminated before the commit.
+func TestPool_Tx(t *testing.T) {
+	ctx := context.Background()
+	dsn := dbtest.NewEmpty(t)
+	p, _ := openPool(t, dbpool.Config{DSN: dsn, MinConns: 1, MaxConns: 1})
+	defer p.Close()
+	if _, err := p.Pgx().Exec(ctx, "CREATE TABLE items (name text PRIMARY KEY)"); err != nil {
+		t.Fatal(err)
+	}
+	insert := func(name string) func(context.Context, pgx.Tx) error {
+		return func(ctx context.Context, tx pgx.Tx) error {
+			_, err := tx.Exec(ctx, "INSERT INTO items VALUES ($1)", name)
+			return err
+		}
+	}
+	count := func() int {
+		var n int
+		if err := p.Pgx().QueryRow(ctx, "SELECT count(*) FROM items").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
+	if err := p.Tx(ctx, "insert", insert("a")); err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("boom")
+	err := p.Tx(ctx, "insert_then_fail", func(ctx context.Context, tx pgx.Tx) error {
+		if err := insert("b")(ctx, tx); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("err = %v, want the function's error", err)
+	}
+	if n := count(); n != 1 {
+		t.Fatalf("rows = %d after a failed transaction, want 1", n)
+	}
+
+	// Kill the pool's only session; the next transaction must still commit once.
+	var pid int
+	if err := p.Pgx().QueryRow(ctx, "SELECT pg_backend_pid()").Scan(&pid); err != nil {
+		t.Fatal(err)
+	}
+	admin, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	if _, err := admin.Exec(ctx, "SELECT pg_terminate_backend($1)", pid); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Tx(ctx, "insert_after_kill", insert("c")); err != nil {
+		t.Fatalf("transaction after the session was terminated: %v", err)
+	}
+	if n := count(); n != 2 {
+		t.Fatalf("rows = %d, want 2 (a and c, each once)", n)
 	}
 }
