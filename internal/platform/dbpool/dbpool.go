@@ -8,7 +8,6 @@ package dbpool
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -48,11 +47,14 @@ type Config struct {
 	// SlowProbe is the probe latency above which the database counts as
 	// slow and health as degraded (default 500 ms).
 	SlowProbe time.Duration
-	// SlowOperation is the duration above which an operation logs
-	// slow_operation (default 1 s).
-	SlowOperation time.Duration
+	// SlowQuery is the duration above which a [Pool.Do] or [Pool.Tx]
+	// logs slow_query at DEBUG (default 200 ms). The WARNING
+	// slow_operation belongs to the request layer, which logs it once per
+	// request.
+	SlowQuery time.Duration
 	// MaxRetries is how many times an operation is retried after a
-	// transient connection failure (default 3).
+	// failure that left nothing applied (default 3); see [Pool.Do] and
+	// [Pool.Tx] for which failures qualify.
 	MaxRetries int
 	// RetryBackoff is the first retry delay; it doubles per retry (default 100 ms).
 	RetryBackoff time.Duration
@@ -78,7 +80,7 @@ func (c *Config) setDefaults() {
 	def(&c.ProbeInterval, time.Second)
 	def(&c.ProbeTimeout, time.Second)
 	def(&c.SlowProbe, 500*time.Millisecond)
-	def(&c.SlowOperation, time.Second)
+	def(&c.SlowQuery, 200*time.Millisecond)
 	def(&c.RetryBackoff, 100*time.Millisecond)
 	def(&c.ReconnectBackoffMax, 5*time.Second)
 	def(&c.UtilizationWarnEvery, 10*time.Second)
@@ -108,6 +110,8 @@ type Pool struct {
 
 	mu    sync.Mutex
 	state state
+
+	statements *statementCounter // pgx tracer: statements sent per Do callback
 
 	lastUtilWarn atomic.Int64 // unix nanos of the last pool_utilization_high
 	stop         context.CancelFunc
@@ -141,7 +145,8 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Pool, error) {
 		pcfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(cfg.StatementTimeout.Milliseconds(), 10)
 	}
 	pcfg.AfterConnect = registerVectorTypes
-	p := &Pool{cfg: cfg, log: log, target: Target(cfg.DSN), done: make(chan struct{})}
+	p := &Pool{cfg: cfg, log: log, target: Target(cfg.DSN), statements: &statementCounter{}, done: make(chan struct{})}
+	pcfg.ConnConfig.Tracer = p.statements
 
 	deadline := time.Now().Add(cfg.StartupWait)
 	for attempt := 0; ; attempt++ {
@@ -202,9 +207,6 @@ func (p *Pool) Close() {
 // Prefer [Pool.Do] and [Pool.Tx], which add retries, the wait cap and logging.
 func (p *Pool) Pgx() *pgxpool.Pool { return p.pool }
 
-// Config returns the effective configuration (defaults applied).
-func (p *Pool) Config() Config { return p.cfg }
-
 // Target returns host:port/database of dsn without user or password, for
 // messages and logs.
 func Target(dsn string) string {
@@ -229,5 +231,3 @@ func backoff(base, max time.Duration, attempt int) time.Duration {
 	}
 	return jitter(d)
 }
-
-var errClosed = errors.New("dbpool: pool closed")

@@ -137,9 +137,12 @@ func TestPool_LossDetectionAndReconnect(t *testing.T) {
 	})
 }
 
-// TestPool_RetriesTerminatedConnection kills the pool's only connection
-// from outside; the next operation must succeed by retrying on a new one.
-func TestPool_RetriesTerminatedConnection(t *testing.T) {
+// TestPool_ReplacesTerminatedIdleConnection kills the pool's only
+// connection while it is idle; the next operation must run on a new one.
+// pgxpool pings a connection idle for over a second before handing it out,
+// which finds the dead one; Do itself does not retry a statement that was
+// sent (see TestDo_NeverRepeatsAnAppliedStatement).
+func TestPool_ReplacesTerminatedIdleConnection(t *testing.T) {
 	dsn := dbtest.NewEmpty(t)
 	ctx := context.Background()
 	p, _ := openPool(t, dbpool.Config{DSN: dsn, MinConns: 1, MaxConns: 1})
@@ -150,18 +153,16 @@ func TestPool_RetriesTerminatedConnection(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.Pgx().Exec(ctx, "SELECT 1"); err != nil { // warm the same connection
-		t.Fatal(err)
-	}
 	admin, err := pgxpool.New(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer admin.Close()
 	var killed bool
-	if err := admin.QueryRow(ctx, "SELECT pg_terminate_backend($1)", pid).Scan(&killed); err != nil || !killed {
+	if err := admin.QueryRow(ctx, "SELECT pg_terminate_backend($1, 5000)", pid).Scan(&killed); err != nil || !killed {
 		t.Fatalf("terminate backend %d: %v %v", pid, killed, err)
 	}
+	time.Sleep(1100 * time.Millisecond) // past pgxpool's idle-ping threshold
 	var newPID int
 	if err := p.Do(ctx, "pid", func(ctx context.Context, c *pgxpool.Conn) error {
 		return c.QueryRow(ctx, "SELECT pg_backend_pid()").Scan(&newPID)
@@ -254,10 +255,12 @@ func TestPool_Exhaustion(t *testing.T) {
 	}
 }
 
-// TestPool_SlowOperation checks the slow_operation warning.
-func TestPool_SlowOperation(t *testing.T) {
+// TestPool_SlowQuery checks that a slow operation logs slow_query at
+// DEBUG and never slow_operation, which the request layer logs once per
+// request.
+func TestPool_SlowQuery(t *testing.T) {
 	ctx := context.Background()
-	p, logs := openPool(t, dbpool.Config{DSN: dbtest.NewEmpty(t), MinConns: 1, MaxConns: 2, SlowOperation: 50 * time.Millisecond})
+	p, logs := openPool(t, dbpool.Config{DSN: dbtest.NewEmpty(t), MinConns: 1, MaxConns: 2, SlowQuery: 50 * time.Millisecond})
 	defer p.Close()
 	if err := p.Do(ctx, "sleepy", func(ctx context.Context, c *pgxpool.Conn) error {
 		_, err := c.Exec(ctx, "SELECT pg_sleep(0.1)")
@@ -265,9 +268,16 @@ func TestPool_SlowOperation(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	slow := logs.Events(t, "slow_operation")
-	if len(slow) != 1 || slow[0]["operation_name"] != "sleepy" || slow[0]["level"] != "WARNING" {
-		t.Fatalf("slow_operation lines = %v", slow)
+	slow := logs.Events(t, "slow_query")
+	if len(slow) != 1 || slow[0]["operation_name"] != "sleepy" || slow[0]["level"] != "DEBUG" {
+		t.Fatalf("slow_query lines = %v", slow)
+	}
+	sctx, _ := slow[0]["context"].(map[string]any)
+	if d, ok := sctx["duration_ms"].(float64); !ok || d < 50 {
+		t.Errorf("slow_query context.duration_ms = %v, want >= 50", sctx["duration_ms"])
+	}
+	if ops := logs.Events(t, "slow_operation"); len(ops) != 0 {
+		t.Fatalf("dbpool logged slow_operation: %v", ops)
 	}
 }
 

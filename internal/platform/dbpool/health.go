@@ -1,6 +1,10 @@
 package dbpool
 
-import "time"
+import (
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
 
 // Health statuses (CONTRACT.md /health).
 const (
@@ -56,9 +60,7 @@ func (p *Pool) Health() Health {
 		Waiting:      p.waiting.Load(),
 		ProbeLatency: s.probeLatency,
 	}
-	if h.MaxSize > 0 {
-		h.UtilizationPercent = float64(int64(float64(h.InUse)/float64(h.MaxSize)*1000+0.5)) / 10
-	}
+	h.UtilizationPercent = utilization(st)
 	switch {
 	case !s.connected:
 		h.Status, h.DatabaseStatus = StatusUnhealthy, DBDisconnected
@@ -76,4 +78,15 @@ func (p *Pool) Health() Health {
 		h.Status, h.DatabaseStatus = StatusHealthy, DBConnected
 	}
 	return h
+}
+
+// utilization is the share of the pool's maximum size in use, in percent
+// rounded to one decimal: the one computation behind [Pool.Health],
+// /health and pool_utilization_high.
+func utilization(st *pgxpool.Stat) float64 {
+	max := st.MaxConns()
+	if max <= 0 {
+		return 0
+	}
+	return float64(int64(float64(st.AcquiredConns())/float64(max)*1000+0.5)) / 10
 }

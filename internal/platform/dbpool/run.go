@@ -19,47 +19,75 @@ import (
 // retryAfterLost is what clients are told to wait while the database is down.
 const retryAfterLost = 5 * time.Second
 
-// Do runs fn on a pooled connection. It waits at most AcquireTimeout for a
-// connection, retries connection failures that happened before anything was
-// sent up to MaxRetries times with backoff, and logs slow_operation when fn
-// takes longer than SlowOperation. Connection failures and timeouts come
-// back as SERVICE_UNAVAILABLE; fn's other errors are returned unchanged.
+// Do runs fn on a pooled connection; each statement fn runs commits on
+// its own unless fn opens a transaction. Do waits at most AcquireTimeout
+// for a connection.
+//
+// Do repeats fn (up to MaxRetries times, with backoff) only when nothing of
+// it can have reached the database: no connection could be acquired, or
+// fn's first statement failed before anything was sent
+// (pgconn.SafeToRetry). Once a statement was sent it may have committed,
+// even when the session ended before the answer arrived, so every later
+// failure (a terminated session, a closed connection, a passed deadline, a
+// serialization failure) is returned and never retried: an INSERT in fn
+// cannot run twice. Work that should be retried after such failures
+// belongs in [Pool.Tx], which can retry a whole transaction. Statements
+// are counted through pgx's tracer, so fn must use the pgx API of c
+// (Exec, Query, QueryRow, SendBatch, CopyFrom), not the raw PgConn.
+//
+// Connection failures and statement timeouts come back as
+// SERVICE_UNAVAILABLE; fn's other errors are returned unchanged.
 func (p *Pool) Do(ctx context.Context, op string, fn func(ctx context.Context, c *pgxpool.Conn) error) error {
 	return p.run(ctx, op, func(ctx context.Context, c *pgxpool.Conn) (bool, error) {
+		sent := p.statements.track(c.Conn())
+		defer p.statements.untrack(c.Conn())
 		err := fn(ctx, c)
-		return retryable(err), err
+		return err != nil && pgconn.SafeToRetry(err) && sent.Load() <= 1, err
 	})
 }
 
-// Tx runs fn in a transaction, committing when it returns nil. A connection
-// failure before the commit is retried like in [Pool.Do] (the transaction
-// was rolled back by the server); a failure during the commit is not,
-// because the commit may have happened.
+// Tx runs fn in a transaction and commits when fn returns nil.
+//
+// A transaction that did not commit left nothing behind, so Tx runs it
+// again from the start (up to MaxRetries times, with backoff) when it
+// failed before the commit for a transient reason: the session ended
+// (lost connection, administrator termination, crash restart; the server
+// rolled the transaction back), or PostgreSQL aborted it with a
+// serialization failure or a deadlock (SQLSTATE 40001, 40P01). fn may
+// therefore run more than once and must have no effects outside tx. A
+// failed COMMIT is retried only when nothing of it was sent
+// (pgconn.SafeToRetry); any other COMMIT failure is returned, because the
+// transaction may have committed.
+//
+// Errors are classified as in [Pool.Do].
 func (p *Pool) Tx(ctx context.Context, op string, fn func(ctx context.Context, tx pgx.Tx) error) error {
 	return p.run(ctx, op, func(ctx context.Context, c *pgxpool.Conn) (bool, error) {
 		tx, err := c.Begin(ctx)
 		if err != nil {
-			return true, err
+			return true, err // nothing of the transaction ran
 		}
 		if err := fn(ctx, tx); err != nil {
 			_ = tx.Rollback(context.WithoutCancel(ctx))
-			return isConnectionError(err), err
+			return abortedTransient(err), err
 		}
 		if err := tx.Commit(ctx); err != nil {
-			return false, err
+			return pgconn.SafeToRetry(err), err
 		}
 		return false, nil
 	})
 }
 
 // run is the retry loop shared by Do and Tx; fn reports whether its error
-// may be retried.
+// may be retried. An operation slower than SlowQuery logs slow_query at
+// DEBUG: slow_operation is the request layer's event, logged once per
+// request.
 func (p *Pool) run(ctx context.Context, op string, fn func(context.Context, *pgxpool.Conn) (bool, error)) error {
 	start := time.Now()
+	attempts := 0
 	defer func() {
-		if d := time.Since(start); d > p.cfg.SlowOperation {
-			p.log.WarnContext(ctx, "slow_operation", "operation_name", op, "context", map[string]any{
-				"duration_ms": d.Milliseconds(), "threshold_ms": p.cfg.SlowOperation.Milliseconds()})
+		if d := time.Since(start); d > p.cfg.SlowQuery {
+			p.log.DebugContext(ctx, "slow_query", "operation_name", op, "context", map[string]any{
+				"duration_ms": d.Milliseconds(), "threshold_ms": p.cfg.SlowQuery.Milliseconds(), "attempts": attempts})
 		}
 	}()
 	var err error
@@ -83,6 +111,7 @@ func (p *Pool) run(ctx context.Context, op string, fn func(context.Context, *pgx
 			}
 			continue // a failed connect is always safe to retry
 		}
+		attempts++
 		var retry bool
 		retry, err = fn(ctx, c)
 		c.Release()
@@ -125,8 +154,8 @@ func (p *Pool) acquire(ctx context.Context) (*pgxpool.Conn, error) {
 // UtilizationWarnEvery, when more than 80 % of the connections are in use.
 func (p *Pool) checkUtilization(ctx context.Context) {
 	st := p.pool.Stat()
-	max := st.MaxConns()
-	if max == 0 || float64(st.AcquiredConns())/float64(max)*100 <= utilizationDegraded {
+	util := utilization(st)
+	if util <= utilizationDegraded {
 		return
 	}
 	now := time.Now().UnixNano()
@@ -138,9 +167,9 @@ func (p *Pool) checkUtilization(ctx context.Context) {
 		"size":                st.TotalConns(),
 		"in_use":              st.AcquiredConns(),
 		"free":                st.IdleConns(),
-		"max_size":            max,
+		"max_size":            st.MaxConns(),
 		"min_size":            p.cfg.MinConns,
-		"utilization_percent": float64(int64(float64(st.AcquiredConns())/float64(max)*1000+0.5)) / 10,
+		"utilization_percent": util,
 		"waiting":             p.waiting.Load(),
 	})
 }
@@ -166,13 +195,25 @@ func (p *Pool) classify(err error) error {
 	return err
 }
 
-// retryable reports errors after which the statement certainly did not
-// take effect: nothing was sent, or the server ended the session (admin or
-// crash shutdown) before or while running it, which rolls it back.
-func retryable(err error) bool {
-	if err == nil {
-		return false
+// abortedTransient reports failures after which an uncommitted
+// transaction is certainly rolled back and worth running again: the
+// session failed, or PostgreSQL aborted it for a conflict with another one.
+func abortedTransient(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case "40001", "40P01": // serialization_failure, deadlock_detected
+			return true
+		}
 	}
+	return isConnectionError(err)
+}
+
+// isConnectionError reports errors that mean the connection, not the
+// statement, failed: nothing was sent, the server ended the session (admin
+// or crash shutdown, SQLSTATE class 08), or the network failed, possibly
+// after the statement was sent.
+func isConnectionError(err error) bool {
 	if pgconn.SafeToRetry(err) {
 		return true
 	}
@@ -183,16 +224,6 @@ func retryable(err error) bool {
 			return true
 		}
 		return strings.HasPrefix(pgErr.Code, "08")
-	}
-	return false
-}
-
-// isConnectionError reports errors that mean the connection, not the
-// statement, failed: the retryable ones, and network failures that may
-// have happened after the statement was sent.
-func isConnectionError(err error) bool {
-	if retryable(err) {
-		return true
 	}
 	var connectErr *pgconn.ConnectError
 	var netErr net.Error
