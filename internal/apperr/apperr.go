@@ -104,13 +104,3 @@ func MessageOf(err error) string {
 	}
 	return "internal error"
 }
-
-// IsClientFixable reports whether the caller can fix the request (as
-// opposed to a server-side failure).
-func IsClientFixable(code Code) bool {
-	switch code {
-	case Validation, NotFound, VersionConflict, AlreadyExists, TooLarge, Unauthorized, Forbidden:
-		return true
-	}
-	return false
-}

@@ -133,31 +133,6 @@ func TestWithDetails(t *testing.T) {
 	}
 }
 
-func TestIsClientFixable(t *testing.T) {
-	tests := []struct {
-		code apperr.Code
-		want bool
-	}{
-		{apperr.Validation, true},
-		{apperr.NotFound, true},
-		{apperr.VersionConflict, true},
-		{apperr.AlreadyExists, true},
-		{apperr.TooLarge, true},
-		{apperr.Unauthorized, true},
-		{apperr.Forbidden, true},
-		{apperr.Unavailable, false},
-		{apperr.Internal, false},
-		{apperr.Code("SOMETHING_ELSE"), false},
-		{"", false},
-	}
-	for _, tc := range tests {
-		t.Run(string(tc.code), func(t *testing.T) {
-			if got := apperr.IsClientFixable(tc.code); got != tc.want {
-				t.Errorf("IsClientFixable(%q) = %v, want %v", tc.code, got, tc.want)
-			}
-		})
-	}
-}
 
 func TestCodes_MatchContract(t *testing.T) {
 	// The REST "error" field values of CONTRACT.md.

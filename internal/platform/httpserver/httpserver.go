@@ -84,23 +84,29 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	cfg.setDefaults()
 	s := &Server{cfg: cfg, deps: deps}
 	mux := http.NewServeMux()
-	mux.Handle("GET /health", s.observe("health", slog.LevelDebug, http.HandlerFunc(s.health)))
-	mux.Handle("GET /metrics", s.observe("metrics", slog.LevelDebug, s.metricsHandler()))
+	// /health and /metrics are for probes and scrapers, which send no
+	// Origin; they keep the Host check so a rebinding page cannot read them.
+	mux.Handle("GET /health", s.observe("health", slog.LevelDebug, checkHost(http.HandlerFunc(s.health))))
+	mux.Handle("GET /metrics", s.observe("metrics", slog.LevelDebug, checkHost(s.metricsHandler())))
 	if deps.MCP != nil {
-		mux.Handle("/mcp", s.observe("mcp_streamable_http", slog.LevelInfo, checkOrigin(deps.MCP)))
+		// One pattern per method, so other methods get the JSON 405 with Allow.
+		h := s.observe("mcp_streamable_http", slog.LevelInfo, guard(deps.MCP))
+		for _, m := range []string{"GET", "POST", "DELETE"} {
+			mux.Handle(m+" /mcp", h)
+		}
 	}
 	if deps.SSE != nil && deps.Message != nil {
-		mux.Handle("GET /sse", s.observe("mcp_sse", slog.LevelInfo, checkOrigin(deps.SSE)))
-		mux.Handle("POST /message", s.observe("mcp_sse_message", slog.LevelInfo, checkOrigin(deps.Message)))
+		mux.Handle("GET /sse", s.observe("mcp_sse", slog.LevelInfo, guard(deps.SSE)))
+		mux.Handle("POST /message", s.observe("mcp_sse_message", slog.LevelInfo, guard(deps.Message)))
 	}
 	for _, t := range deps.Tools {
 		m := t.Meta()
-		if m.Route == nil {
-			continue
-		}
-		pattern := m.Route.Method + " " + m.Route.Path
-		if err := safeHandle(mux, pattern, s.observe(m.Name, slog.LevelInfo, s.rest(t))); err != nil {
-			return nil, fmt.Errorf("route %s for tool %s: %w", pattern, m.Name, err)
+		for _, route := range m.Routes {
+			pattern := route.Method + " " + route.Path
+			h := s.observe(m.Name, slog.LevelInfo, guard(requireJSON(s.rest(t, route))))
+			if err := safeHandle(mux, pattern, h); err != nil {
+				return nil, fmt.Errorf("route %s for tool %s: %w", pattern, m.Name, err)
+			}
 		}
 	}
 	var h http.Handler = s.unmatched(mux)

@@ -1,13 +1,12 @@
 package httpserver
 
 import (
+	"bytes"
 	"crypto/subtle"
 	"fmt"
+	"io"
 	"log/slog"
-	"net"
 	"net/http"
-	"net/netip"
-	"net/url"
 	"strings"
 	"time"
 
@@ -61,14 +60,18 @@ func setErrorCode(w http.ResponseWriter, code apperr.Code) {
 }
 
 // observe logs one line per request (request_id, operation_name,
-// latency_ms, outcome) and records the request metrics under operation,
-// a name from a closed set.
+// latency_ms, outcome), records the request metrics and warns about slow
+// operations, under operation, a name from a closed set. It is the only
+// place HTTP requests are logged and counted: an MCP tool call inside the
+// request claims the request's [obs.Op], and the line then carries the
+// tool's name and error code (see obs.Op for the rule).
 func (s *Server) observe(operation string, level slog.Level, next http.Handler) http.Handler {
 	s.deps.Metrics.Init(operation)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &recorder{ResponseWriter: w}
-		s.recoverPanics(next).ServeHTTP(rec, r)
+		ctx, op := obs.NewContextWithOp(r.Context())
+		s.recoverPanics(next).ServeHTTP(rec, r.WithContext(ctx))
 		elapsed := time.Since(start)
 		status := rec.status
 		if status == 0 {
@@ -81,12 +84,22 @@ func (s *Server) observe(operation string, level slog.Level, next http.Handler) 
 				code = codeForStatus(status)
 			}
 		}
-		s.deps.Metrics.Observe(operation, elapsed.Seconds(), string(code))
+		name := operation
+		logCtx := map[string]any{"method": r.Method, "path": r.URL.Path, "status": status}
+		if tool, err, claimed := op.Finish(); claimed {
+			name = tool
+			logCtx["transport"] = operation
+			if err != nil && code == "" {
+				code = apperr.CodeOf(err)
+			}
+		}
+		s.deps.Metrics.Observe(name, elapsed.Seconds(), string(code))
+		obs.LogIfSlow(r.Context(), s.deps.Logger, name, elapsed)
 		attrs := []any{
-			"operation_name", operation,
+			"operation_name", name,
 			"latency_ms", float64(elapsed.Microseconds()) / 1000,
 			"outcome", obs.OutcomeSuccess,
-			"context", map[string]any{"method": r.Method, "path": r.URL.Path, "status": status},
+			"context", logCtx,
 		}
 		if code != "" {
 			attrs[5] = obs.OutcomeFailure
@@ -94,7 +107,7 @@ func (s *Server) observe(operation string, level slog.Level, next http.Handler) 
 			if level < slog.LevelInfo {
 				level = slog.LevelInfo
 			}
-			if status >= 500 {
+			if status >= 500 || code == apperr.Internal {
 				level = slog.LevelWarn
 			}
 		}
@@ -151,14 +164,30 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 }
 
 // limitBody rejects bodies over MaxBodyBytes with 413: at once when
-// Content-Length says so, otherwise when the handler reads past the limit.
+// Content-Length says so; a body of unknown length (chunked) is read here,
+// up to the limit, so that every handler, mcp-go's included, sees a body
+// of known size and an oversized one is a 413, not the handler's 400.
 func (s *Server) limitBody(next http.Handler) http.Handler {
+	reject := s.observe("body_too_large", slog.LevelInfo, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, s.deps.Logger, tooLarge(s.cfg.MaxBodyBytes))
+	}))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > s.cfg.MaxBodyBytes {
-			s.observe("body_too_large", slog.LevelInfo, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				writeError(w, r, s.deps.Logger, tooLarge(s.cfg.MaxBodyBytes))
-			})).ServeHTTP(w, r)
+			reject.ServeHTTP(w, r)
 			return
+		}
+		if r.ContentLength < 0 {
+			body, err := io.ReadAll(io.LimitReader(r.Body, s.cfg.MaxBodyBytes+1))
+			if err == nil && int64(len(body)) > s.cfg.MaxBodyBytes {
+				reject.ServeHTTP(w, r)
+				return
+			}
+			if err != nil {
+				writeError(w, r, s.deps.Logger, apperr.Wrap(err, apperr.Validation, "could not read the request body"))
+				return
+			}
+			r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+			r.TransferEncoding = nil
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
 		next.ServeHTTP(w, r)
@@ -182,40 +211,4 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(w, r)
 	})
-}
-
-// checkOrigin rejects browser requests from other sites to the MCP
-// endpoints (DNS rebinding, drive-by requests): an Origin header, when
-// present, must name a loopback host or the host the request was sent to.
-func checkOrigin(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		origin := r.Header.Get("Origin")
-		if origin != "" && !originAllowed(origin, r.Host) {
-			setErrorCode(w, apperr.Forbidden)
-			writeJSON(w, http.StatusForbidden, ErrorBody{Error: apperr.Forbidden,
-				Message: fmt.Sprintf("origin %q may not call this MCP endpoint; only local clients or the server's own host may", origin),
-				Details: map[string]any{}})
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-func originAllowed(origin, host string) bool {
-	u, err := url.Parse(origin)
-	if err != nil || u.Host == "" {
-		return false
-	}
-	oh := u.Hostname()
-	if strings.EqualFold(oh, "localhost") {
-		return true
-	}
-	if ip, err := netip.ParseAddr(oh); err == nil && ip.IsLoopback() {
-		return true
-	}
-	reqHost, _, err := net.SplitHostPort(host)
-	if err != nil {
-		reqHost = host
-	}
-	return strings.EqualFold(oh, reqHost)
 }

@@ -10,10 +10,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/mcp-memory/servers/internal/apperr"
-	"github.com/mcp-memory/servers/internal/platform/obs"
 	"github.com/mcp-memory/servers/internal/platform/tool"
 )
 
@@ -22,8 +20,7 @@ var wildcard = regexp.MustCompile(`\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 // rest serves t at its REST route: the JSON body, path wildcards and query
 // parameters are merged into one JSON object and passed to the same Call
 // the MCP tool uses, so both transports validate alike.
-func (s *Server) rest(t tool.Tool) http.Handler {
-	route, name := t.Meta().Route, t.Meta().Name
+func (s *Server) rest(t tool.Tool, route tool.Route) http.Handler {
 	status := route.Status
 	if status == 0 {
 		status = http.StatusOK
@@ -41,9 +38,7 @@ func (s *Server) rest(t tool.Tool) http.Handler {
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
 		defer cancel()
-		start := time.Now()
 		out, err := t.Call(ctx, args)
-		obs.LogIfSlow(ctx, s.deps.Logger, name, time.Since(start))
 		if err != nil {
 			writeError(w, r, s.deps.Logger, err)
 			return

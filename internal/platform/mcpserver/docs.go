@@ -37,10 +37,11 @@ func ToolsMarkdown(tools []tool.Tool) string {
 		if m.Annotations.OpenWorld {
 			hints = append(hints, "open-world")
 		}
-		route := ""
-		if m.Route != nil {
-			route = fmt.Sprintf("`%s %s`", m.Route.Method, m.Route.Path)
+		var routes []string
+		for _, r := range m.Routes {
+			routes = append(routes, fmt.Sprintf("`%s %s`", r.Method, r.Path))
 		}
+		route := strings.Join(routes, ", ")
 		desc := m.Description
 		if m.Title != "" {
 			desc = "**" + m.Title + ".** " + desc

@@ -33,8 +33,13 @@ type Config struct {
 	Version string
 	// Instructions tell the model what the server is for.
 	Instructions string
-	// SessionIdleTTL ends Streamable HTTP sessions idle this long (default 30 min).
+	// SessionIdleTTL ends Streamable HTTP sessions idle this long
+	// (default [DefaultSessionIdleTTL]).
 	SessionIdleTTL time.Duration
+	// MaxSessions caps live Streamable HTTP sessions (default
+	// [DefaultMaxSessions]); a new session beyond it ends the least
+	// recently used one, whose client gets 404 and initializes again.
+	MaxSessions int
 }
 
 // Server is an MCP server over a fixed set of tools.
@@ -46,14 +51,20 @@ type Server struct {
 
 	mu         sync.Mutex
 	streamable *server.StreamableHTTPServer
+	sessions   *sessionLimiter
 	sse        *server.SSEServer
 }
 
 // New builds the server and registers tools. It fails when a tool's types
-// cannot be described as JSON Schema, so a bad definition stops start-up.
+// cannot be described as JSON Schema, when a tool is a static definition
+// without a handler, or when its annotations contradict its name, so a bad
+// definition stops start-up. REST-only operations are not registered.
 func New(cfg Config, logger *slog.Logger, metrics *obs.RequestMetrics, tools []tool.Tool) (*Server, error) {
 	if cfg.SessionIdleTTL == 0 {
-		cfg.SessionIdleTTL = 30 * time.Minute
+		cfg.SessionIdleTTL = DefaultSessionIdleTTL
+	}
+	if cfg.MaxSessions == 0 {
+		cfg.MaxSessions = DefaultMaxSessions
 	}
 	s := &Server{cfg: cfg, log: logger, metrics: metrics}
 	opts := []server.ServerOption{
@@ -65,16 +76,22 @@ func New(cfg Config, logger *slog.Logger, metrics *obs.RequestMetrics, tools []t
 	}
 	s.mcp = server.NewMCPServer(cfg.Name, cfg.Version, opts...)
 	for _, t := range tools {
+		m := t.Meta()
+		if m.RESTOnly {
+			continue
+		}
+		if !m.Bound {
+			return nil, fmt.Errorf("tool %s has no handler: bind the static definition with Def.With", m.Name)
+		}
+		if err := tool.CheckAnnotations(m); err != nil {
+			return nil, err
+		}
 		mt, err := Describe(t)
 		if err != nil {
 			return nil, err
 		}
-		in, err := resolveSchema(mt.RawInputSchema)
-		if err != nil {
-			return nil, fmt.Errorf("tool %s input schema: %w", mt.Name, err)
-		}
 		metrics.Init(mt.Name)
-		s.mcp.AddTool(mt, s.handler(t, in))
+		s.mcp.AddTool(mt, s.handler(t))
 	}
 	return s, nil
 }
@@ -121,34 +138,14 @@ func Schema(t reflect.Type) (json.RawMessage, error) {
 	return json.Marshal(s)
 }
 
-// resolveSchema prepares a schema made by [Schema] for validation.
-func resolveSchema(raw json.RawMessage) (*jsonschema.Resolved, error) {
-	var s jsonschema.Schema
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return nil, err
-	}
-	return s.Resolve(nil)
-}
-
-// validateArgs checks args against the input schema. It runs inside the
-// handler rather than as mcp-go's WithInputSchemaValidation, which answers
-// before the handler, so rejected calls were neither logged nor counted.
-func validateArgs(schema *jsonschema.Resolved, args json.RawMessage) error {
-	var v any = map[string]any{}
-	if len(args) > 0 && string(args) != "null" {
-		if err := json.Unmarshal(args, &v); err != nil {
-			return apperr.New(apperr.Validation, "arguments are not JSON: %v", err)
-		}
-	}
-	if err := schema.Validate(v); err != nil {
-		return apperr.New(apperr.Validation, "arguments do not match the input schema: %v", err)
-	}
-	return nil
-}
-
-// handler adapts t to mcp-go: it validates the arguments against the input
-// schema, runs the call, logs it, counts it and maps errors to isError results.
-func (s *Server) handler(t tool.Tool, schema *jsonschema.Resolved) server.ToolHandlerFunc {
+// handler adapts t to mcp-go. Arguments are validated by t.Call, the same
+// path REST uses, so both transports answer the same input alike. A call
+// carried by an HTTP request is logged and counted once, by the HTTP
+// layer (see obs.Op); over stdio, or when the HTTP request has already
+// ended (legacy SSE answers 202 first), the call logs and counts itself.
+// Caller-fixable failures become isError results the model can act on;
+// an internal failure is a JSON-RPC error (see [ErrorResult]).
+func (s *Server) handler(t tool.Tool) server.ToolHandlerFunc {
 	name := t.Meta().Name
 	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		if obs.RequestIDFromContext(ctx) == "" {
@@ -159,58 +156,84 @@ func (s *Server) handler(t tool.Tool, schema *jsonschema.Resolved) server.ToolHa
 		if err != nil {
 			args = nil
 		}
-		var out any
-		err = validateArgs(schema, args)
+		out, err := t.Call(ctx, args)
+		var text []byte
 		if err == nil {
-			out, err = t.Call(ctx, args)
-		}
-		elapsed := time.Since(start)
-		obs.LogIfSlow(ctx, s.log, name, elapsed)
-		code := apperr.CodeOf(err)
-		s.metrics.Observe(name, elapsed.Seconds(), string(code))
-		attrs := []any{
-			"operation_name", name,
-			"latency_ms", float64(elapsed.Microseconds()) / 1000,
-			"outcome", outcome(err),
-			"transport", "mcp",
-		}
-		if err != nil {
-			attrs = append(attrs, "error_details", map[string]any{"code": code, "message": err.Error()})
-			level := slog.LevelWarn
-			if code == apperr.Internal {
-				level = slog.LevelError
+			if text, err = json.Marshal(out); err != nil {
+				err = fmt.Errorf("encode %s result: %w", name, err)
 			}
-			s.log.Log(ctx, level, "tool_call", attrs...)
-			return ErrorResult(ctx, err), nil
 		}
-		s.log.InfoContext(ctx, "tool_call", attrs...)
-		text, err := json.Marshal(out)
+		if !obs.OpFromContext(ctx).Claim(name, err) {
+			s.logCall(ctx, name, time.Since(start), err)
+		} else if err != nil && apperr.CodeOf(err) == apperr.Internal {
+			// The HTTP line has the code only; the cause is logged here, once.
+			s.logInternal(ctx, name, err)
+		}
 		if err != nil {
-			return nil, fmt.Errorf("encode %s result: %w", name, err)
+			return ErrorResult(ctx, err)
 		}
 		return mcp.NewToolResultStructured(out, string(text)), nil
 	}
 }
 
-// ErrorResult is the tool result for err: isError with a message that says
-// what went wrong and what to do. Internal errors hide their text and point
-// at the request ID in the server log.
-func ErrorResult(ctx context.Context, err error) *mcp.CallToolResult {
+// logCall writes the one log line, count and slow warning of a tool call
+// that no outer layer records.
+func (s *Server) logCall(ctx context.Context, name string, elapsed time.Duration, err error) {
+	obs.LogIfSlow(ctx, s.log, name, elapsed)
 	code := apperr.CodeOf(err)
+	if err == nil {
+		code = ""
+	}
+	s.metrics.Observe(name, elapsed.Seconds(), string(code))
+	attrs := []any{
+		"operation_name", name,
+		"latency_ms", float64(elapsed.Microseconds()) / 1000,
+		"outcome", outcome(err),
+		"transport", "mcp",
+	}
+	if err != nil {
+		attrs = append(attrs, "error_details", map[string]any{"code": code, "message": err.Error()})
+		level := slog.LevelWarn
+		if code == apperr.Internal {
+			level = slog.LevelError
+		}
+		s.log.Log(ctx, level, "tool_call", attrs...)
+		return
+	}
+	s.log.InfoContext(ctx, "tool_call", attrs...)
+}
+
+// logInternal logs the full text of an internal error, once, under the
+// request ID the client is shown.
+func (s *Server) logInternal(ctx context.Context, name string, err error) {
+	s.log.ErrorContext(ctx, "internal_error", "operation_name", name, "error_details", map[string]any{"message": err.Error()})
+}
+
+// ErrorResult maps a failed call to MCP. Errors the caller can act on
+// (validation, not found, conflict, already exists, unavailable, ...)
+// are tool results with isError, whose text says what went wrong and what
+// to do, so the model can correct itself; their details are in the
+// structured content. An internal error means the server is broken, not
+// the call: it is a JSON-RPC error whose message hides the cause and
+// points at the request ID in the server log.
+func ErrorResult(ctx context.Context, err error) (*mcp.CallToolResult, error) {
+	code := apperr.CodeOf(err)
+	if code == apperr.Internal {
+		return nil, fmt.Errorf("internal error; the server log has details under request_id %s", obs.RequestIDFromContext(ctx))
+	}
 	msg := apperr.MessageOf(err)
-	switch code {
-	case apperr.Internal:
-		msg = fmt.Sprintf("internal error; the server log has details under request_id %s", obs.RequestIDFromContext(ctx))
-	case apperr.Unavailable:
+	if code == apperr.Unavailable {
 		if e, ok := apperr.As(err); ok && e.RetryAfter > 0 {
 			msg = fmt.Sprintf("%s (retry after %s)", msg, e.RetryAfter)
 		}
 	}
 	res := mcp.NewToolResultError(fmt.Sprintf("%s: %s", code, msg))
+	details := map[string]any{}
 	if e, ok := apperr.As(err); ok && len(e.Details) > 0 {
-		res.StructuredContent = map[string]any{"error": code, "message": msg, "details": e.Details}
+		details = e.Details
 	}
-	return res
+	res.StructuredContent = map[string]any{"error": code, "message": msg, "details": details}
+	return res, nil
 }
 
 func outcome(err error) string {
@@ -226,12 +249,17 @@ func (s *Server) StreamableHTTP() http.Handler {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.streamable == nil {
+		s.sessions = newSessionLimiter(s.cfg.MaxSessions, s.log)
 		s.streamable = server.NewStreamableHTTPServer(s.mcp,
 			server.WithEndpointPath("/mcp"),
+			server.WithSessionIdManager(s.sessions),
+			// httpserver checks Host and Origin on every route, in JSON.
+			server.WithDisableLocalhostProtection(true),
 			server.WithSessionIdleTTL(s.cfg.SessionIdleTTL),
 			server.WithStreamableHTTPLogger(s.log),
 			server.WithHTTPContextFunc(keepRequestID),
 		)
+		s.sessions.evict = endSession(s.streamable)
 	}
 	return s.streamable
 }

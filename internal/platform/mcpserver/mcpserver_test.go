@@ -161,6 +161,22 @@ func callTool(tb testing.TB, c *client.Client, name string, args map[string]any)
 	return res
 }
 
+// callToolProtocolError calls a tool that must fail with a JSON-RPC error
+// (an internal failure) and returns the error's text.
+func callToolProtocolError(tb testing.TB, c *client.Client, name string, args map[string]any) string {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req := mcp.CallToolRequest{}
+	req.Params.Name = name
+	req.Params.Arguments = args
+	res, err := c.CallTool(ctx, req)
+	if err == nil {
+		tb.Fatalf("CallTool(%s) = %+v, want a JSON-RPC error for an internal failure", name, res)
+	}
+	return err.Error()
+}
+
 func resultText(tb testing.TB, res *mcp.CallToolResult) string {
 	tb.Helper()
 	if len(res.Content) != 1 {
@@ -369,13 +385,13 @@ func TestErrorResult(t *testing.T) {
 			"VERSION_CONFLICT: stale", nil, nil, true},
 		{"unavailable retry", &apperr.Error{Code: apperr.Unavailable, Message: "database unavailable", RetryAfter: 2 * time.Second},
 			"SERVICE_UNAVAILABLE: database unavailable", []string{"retry after 2s"}, nil, false},
-		{"internal plain", errors.New(secret), "INTERNAL_ERROR: ", []string{"request_id req-77"}, []string{"hunter2", "10.1.2.3"}, false},
-		{"internal coded", apperr.Wrap(errors.New(secret), apperr.Internal, "query failed: "+secret), "INTERNAL_ERROR: ",
-			[]string{"request_id req-77"}, []string{"hunter2"}, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			res := mcpserver.ErrorResult(ctx, tc.err)
+			res, err := mcpserver.ErrorResult(ctx, tc.err)
+			if err != nil || res == nil {
+				t.Fatalf("ErrorResult = %v, %v; want an isError result for a caller-fixable error", res, err)
+			}
 			if !res.IsError {
 				t.Error("IsError = false")
 			}
@@ -388,20 +404,29 @@ func TestErrorResult(t *testing.T) {
 					t.Errorf("text %q lacks %q", text, w)
 				}
 			}
-			for _, w := range tc.wantHasNot {
-				if strings.Contains(text, w) {
-					t.Errorf("text %q leaks %q", text, w)
-				}
+			sc, ok := res.StructuredContent.(map[string]any)
+			if !ok || sc["error"] != apperr.CodeOf(tc.err) || sc["details"] == nil {
+				t.Fatalf("StructuredContent = %#v, want error code and details", res.StructuredContent)
 			}
-			if tc.wantDetails {
-				sc, ok := res.StructuredContent.(map[string]any)
-				if !ok || sc["details"] == nil || sc["error"] != apperr.CodeOf(tc.err) {
-					t.Errorf("StructuredContent = %#v, want error code and details", res.StructuredContent)
-				}
-			} else if res.StructuredContent != nil {
-				t.Errorf("StructuredContent = %#v, want none without details", res.StructuredContent)
+			if tc.wantDetails != (len(sc["details"].(map[string]any)) > 0) {
+				t.Errorf("details = %#v, want present = %v", sc["details"], tc.wantDetails)
 			}
 		})
+	}
+}
+
+// Internal errors are the server's fault, not the call's: a JSON-RPC
+// error whose message hides the cause and names the request ID.
+func TestErrorResult_InternalIsProtocolError(t *testing.T) {
+	ctx := obs.NewContextWithRequestID(context.Background(), "req-77")
+	for _, err := range []error{errors.New(secret), apperr.Wrap(errors.New(secret), apperr.Internal, "query failed: "+secret)} {
+		res, perr := mcpserver.ErrorResult(ctx, err)
+		if res != nil || perr == nil {
+			t.Fatalf("ErrorResult(%v) = %v, %v; want a protocol error", err, res, perr)
+		}
+		if !strings.Contains(perr.Error(), "request_id req-77") || strings.Contains(perr.Error(), "hunter2") || strings.Contains(perr.Error(), "10.1.2.3") {
+			t.Errorf("protocol error %q must name the request ID and hide the cause", perr)
+		}
 	}
 }
 
@@ -542,8 +567,6 @@ func TestStreamableHTTP_ToolErrors(t *testing.T) {
 			"NOT_FOUND: work item 9 not found", nil, nil},
 		{"unavailable", "fail", map[string]any{"mode": "unavailable"}, true,
 			"SERVICE_UNAVAILABLE: database unavailable", []string{"retry after 3s"}, nil},
-		{"internal hides text", "fail", map[string]any{"mode": "internal"}, true,
-			"INTERNAL_ERROR: ", []string{"request_id"}, []string{"hunter2", "10.1.2.3", "password"}},
 		{"unknown argument", "echo", map[string]any{"text": "a", "colour": "red"}, false,
 			"", []string{"colour"}, nil},
 		{"missing required argument", "echo", map[string]any{"times": 2}, false,
@@ -583,8 +606,12 @@ func TestStreamableHTTP_InternalErrorLoggedWithRequestID(t *testing.T) {
 	f := newFixture(t)
 	c := f.httpClient(t)
 
-	res := callTool(t, c, "fail", map[string]any{"mode": "internal"})
-	text := resultText(t, res)
+	text := callToolProtocolError(t, c, "fail", map[string]any{"mode": "internal"})
+	for _, leak := range []string{"hunter2", "10.1.2.3", "password"} {
+		if strings.Contains(text, leak) {
+			t.Errorf("protocol error %q leaks %q", text, leak)
+		}
+	}
 	id, _ := f.lastReq.Load().(string)
 	if id == "" {
 		t.Fatal("the handler's context had no request ID")
@@ -731,9 +758,8 @@ func TestServeStdio(t *testing.T) {
 	if res.IsError || !strings.Contains(resultText(t, res), `"echo":"hihi"`) {
 		t.Errorf("echo result = %+v", res)
 	}
-	res = callTool(t, c, "fail", map[string]any{"mode": "internal"})
-	if !res.IsError || strings.Contains(resultText(t, res), "hunter2") {
-		t.Errorf("internal failure result = %q, want isError without the secret", resultText(t, res))
+	if text := callToolProtocolError(t, c, "fail", map[string]any{"mode": "internal"}); strings.Contains(text, "hunter2") {
+		t.Errorf("internal failure = %q, want a protocol error without the secret", text)
 	}
 
 	cancel()

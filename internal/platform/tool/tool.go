@@ -41,8 +41,15 @@ type Meta struct {
 	Title       string
 	Description string
 	Annotations Annotations
-	// Route is nil for MCP-only operations.
-	Route *Route
+	// Routes are the REST forms of the operation (none for MCP-only ones).
+	Routes []Route
+	// RESTOnly operations are served at their routes but are not MCP
+	// tools: REST shapes of an operation whose MCP tool has another form
+	// (GET /mcp/projects/active answers 404 where the tool answers null).
+	RESTOnly bool
+	// Bound is false for a static definition whose handler is not set:
+	// it can be listed, documented and snapshotted, not served.
+	Bound bool
 }
 
 // Tool is the type-erased form of a [Def] that servers consume.
@@ -57,20 +64,50 @@ type Tool interface {
 
 // Def is an operation with typed input and output. In and Out are structs
 // with json tags (and jsonschema tags for descriptions).
+//
+// A Def without Handle is a static definition: everything but the handler
+// is known without dependencies (no database, no services), so tool
+// lists, schema snapshots and docs are built from it; the server binds
+// handlers with [Def.With] once its services exist.
 type Def[In, Out any] struct {
 	Name        string
 	Title       string
 	Description string
 	Annotations Annotations
-	Route       *Route
-	Handle      func(ctx context.Context, in In) (Out, error)
+	// Route is the REST form; Routes lists further ones (one operation may
+	// be served at several routes, e.g. GET /x/{id} and POST /x/lookup
+	// when In accepts both shapes).
+	Route  *Route
+	Routes []Route
+	// RESTOnly: see [Meta.RESTOnly].
+	RESTOnly bool
+	Handle   func(ctx context.Context, in In) (Out, error)
 }
 
 var _ Tool = Def[struct{}, struct{}]{}
 
+// Validator is implemented by inputs that check themselves. [Def.Call]
+// runs it after decoding, for every transport alike, before the handler.
+// The service stays the authority on rules that need state.
+type Validator interface {
+	Validate() error
+}
+
+// With returns a copy of d bound to handle.
+func (d Def[In, Out]) With(handle func(ctx context.Context, in In) (Out, error)) Def[In, Out] {
+	d.Handle = handle
+	return d
+}
+
 // Meta implements [Tool].
 func (d Def[In, Out]) Meta() Meta {
-	return Meta{Name: d.Name, Title: d.Title, Description: d.Description, Annotations: d.Annotations, Route: d.Route}
+	var routes []Route
+	if d.Route != nil {
+		routes = append(routes, *d.Route)
+	}
+	routes = append(routes, d.Routes...)
+	return Meta{Name: d.Name, Title: d.Title, Description: d.Description, Annotations: d.Annotations,
+		Routes: routes, RESTOnly: d.RESTOnly, Bound: d.Handle != nil}
 }
 
 // InputType implements [Tool].
@@ -79,11 +116,28 @@ func (d Def[In, Out]) InputType() reflect.Type { return reflect.TypeFor[In]() }
 // OutputType implements [Tool].
 func (d Def[In, Out]) OutputType() reflect.Type { return reflect.TypeFor[Out]() }
 
-// Call implements [Tool].
+// Call implements [Tool]: it is the one validation path of both
+// transports (strict decoding, required fields, then the input's own
+// Validate), so a REST
+// body and MCP arguments with the same content get the same answer.
 func (d Def[In, Out]) Call(ctx context.Context, args json.RawMessage) (any, error) {
+	if d.Handle == nil {
+		return nil, fmt.Errorf("tool %s: static definition called without a handler (bind it with Def.With)", d.Name)
+	}
 	var in In
 	if err := DecodeStrict(args, &in); err != nil {
 		return nil, err
+	}
+	if len(bytes.TrimSpace(args)) == 0 {
+		args = []byte("{}")
+	}
+	if err := checkRequired(args, reflect.TypeFor[In](), ""); err != nil {
+		return nil, err
+	}
+	if v, ok := any(&in).(Validator); ok {
+		if err := v.Validate(); err != nil {
+			return nil, err
+		}
 	}
 	return d.Handle(ctx, in)
 }

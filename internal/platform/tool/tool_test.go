@@ -2,6 +2,7 @@ package tool_test
 
 import (
 	"context"
+	"fmt"
 	"encoding/json"
 	"errors"
 	"reflect"
@@ -125,7 +126,7 @@ func TestDef_Meta(t *testing.T) {
 	}
 	want := tool.Meta{
 		Name: "create_thing", Title: "Create thing", Description: "Creates a thing.",
-		Annotations: tool.Annotations{Destructive: true, OpenWorld: true}, Route: route,
+		Annotations: tool.Annotations{Destructive: true, OpenWorld: true}, Routes: []tool.Route{*route},
 	}
 	if got := d.Meta(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Meta = %+v, want %+v", got, want)
@@ -152,7 +153,10 @@ func TestDef_Call(t *testing.T) {
 		wantIs     error
 	}{
 		{"ok", `{"name":"Ada"}`, nil, true, sampleOut{Greeting: "hello Ada"}, "", nil},
-		{"empty args", ``, nil, true, sampleOut{Greeting: "hello "}, "", nil},
+		{"empty args", ``, nil, false, nil, apperr.Validation, nil},
+		{"missing required field", `{"count":1}`, nil, false, nil, apperr.Validation, nil},
+		{"null for a required string", `{"name":null}`, nil, false, nil, apperr.Validation, nil},
+		{"null for an optional pointer", `{"name":"x","limit":null}`, nil, true, sampleOut{Greeting: "hello x"}, "", nil},
 		{"unknown field stops before the handler", `{"nme":"Ada"}`, nil, false, nil, apperr.Validation, nil},
 		{"type error stops before the handler", `{"name":1}`, nil, false, nil, apperr.Validation, nil},
 		{"handler apperr passes through", `{"name":"x"}`, apperr.New(apperr.NotFound, "no x"), true, nil, apperr.NotFound, nil},
@@ -190,6 +194,96 @@ func TestDef_Call(t *testing.T) {
 			}
 			if tc.wantOut != nil && !reflect.DeepEqual(out, tc.wantOut) {
 				t.Errorf("out = %#v, want %#v", out, tc.wantOut)
+			}
+		})
+	}
+}
+
+func TestDef_MetaRoutesRESTOnlyAndBound(t *testing.T) {
+	d := tool.Def[sampleIn, sampleOut]{
+		Name:     "get_thing",
+		Route:    &tool.Route{Method: "GET", Path: "/mcp/things/{name}"},
+		Routes:   []tool.Route{{Method: "POST", Path: "/mcp/things/lookup"}},
+		RESTOnly: true,
+	}
+	m := d.Meta()
+	wantRoutes := []tool.Route{{Method: "GET", Path: "/mcp/things/{name}"}, {Method: "POST", Path: "/mcp/things/lookup"}}
+	if !reflect.DeepEqual(m.Routes, wantRoutes) {
+		t.Errorf("Routes = %+v, want %+v", m.Routes, wantRoutes)
+	}
+	if !m.RESTOnly {
+		t.Error("RESTOnly lost")
+	}
+	if m.Bound {
+		t.Error("a Def without Handle reports Bound")
+	}
+	if _, err := d.Call(context.Background(), nil); err == nil || !strings.Contains(err.Error(), "without a handler") {
+		t.Errorf("calling a static definition: err = %v, want a 'without a handler' error", err)
+	}
+	bound := d.With(func(ctx context.Context, in sampleIn) (sampleOut, error) { return sampleOut{Greeting: "hi " + in.Name}, nil })
+	if !bound.Meta().Bound {
+		t.Error("With did not bind the handler")
+	}
+	if d.Handle != nil {
+		t.Error("With changed the static definition")
+	}
+	out, err := bound.Call(context.Background(), json.RawMessage(`{"name":"ann"}`))
+	if err != nil || out.(sampleOut).Greeting != "hi ann" {
+		t.Errorf("bound Call = %v, %v", out, err)
+	}
+}
+
+type checkedIn struct {
+	Query string `json:"query"`
+}
+
+func (c *checkedIn) Validate() error {
+	if strings.TrimSpace(c.Query) == "" {
+		return apperr.Invalid("query", "must not be empty")
+	}
+	return nil
+}
+
+func TestDef_CallRunsValidate(t *testing.T) {
+	called := false
+	d := tool.Def[checkedIn, sampleOut]{Name: "search_things", Handle: func(ctx context.Context, in checkedIn) (sampleOut, error) {
+		called = true
+		return sampleOut{}, nil
+	}}
+	_, err := d.Call(context.Background(), json.RawMessage(`{"query":"  "}`))
+	if apperr.CodeOf(err) != apperr.Validation || called {
+		t.Fatalf("Call with a blank query: err = %v, handler called = %v; want VALIDATION_ERROR before the handler", err, called)
+	}
+	if _, err := d.Call(context.Background(), json.RawMessage(`{"query":"x"}`)); err != nil || !called {
+		t.Fatalf("Call with a query: err = %v, handler called = %v", err, called)
+	}
+}
+
+func TestCheckAnnotations(t *testing.T) {
+	tests := []struct {
+		name    string
+		ann     tool.Annotations
+		wantErr string
+	}{
+		{"delete_item", tool.Annotations{Destructive: true}, ""},
+		{"delete_item", tool.Annotations{}, "destructiveHint"},
+		{"cancel_job", tool.Annotations{Idempotent: true}, "destructiveHint"},
+		{"get_item", tool.Annotations{ReadOnly: true}, ""},
+		{"get_item", tool.Annotations{}, "readOnlyHint"},
+		{"list_items", tool.Annotations{}, "readOnlyHint"},
+		{"search_code", tool.Annotations{}, "readOnlyHint"},
+		{"query_items", tool.Annotations{ReadOnly: true, Destructive: true}, "has destructiveHint"},
+		{"create_item", tool.Annotations{}, ""},
+		{"update_item", tool.Annotations{ReadOnly: true, Destructive: true}, "together"},
+	}
+	for _, tc := range tests {
+		t.Run(fmt.Sprintf("%s %+v", tc.name, tc.ann), func(t *testing.T) {
+			err := tool.CheckAnnotations(tool.Meta{Name: tc.name, Annotations: tc.ann})
+			switch {
+			case tc.wantErr == "" && err != nil:
+				t.Errorf("err = %v, want nil", err)
+			case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+				t.Errorf("err = %v, want one mentioning %q", err, tc.wantErr)
 			}
 		})
 	}
