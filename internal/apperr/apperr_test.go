@@ -133,7 +133,6 @@ func TestWithDetails(t *testing.T) {
 	}
 }
 
-
 func TestCodes_MatchContract(t *testing.T) {
 	// The REST "error" field values of CONTRACT.md.
 	tests := map[apperr.Code]string{

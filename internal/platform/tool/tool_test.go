@@ -2,9 +2,9 @@ package tool_test
 
 import (
 	"context"
-	"fmt"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -220,7 +220,9 @@ func TestDef_MetaRoutesRESTOnlyAndBound(t *testing.T) {
 	if _, err := d.Call(context.Background(), nil); err == nil || !strings.Contains(err.Error(), "without a handler") {
 		t.Errorf("calling a static definition: err = %v, want a 'without a handler' error", err)
 	}
-	bound := d.With(func(ctx context.Context, in sampleIn) (sampleOut, error) { return sampleOut{Greeting: "hi " + in.Name}, nil })
+	bound := d.With(func(ctx context.Context, in sampleIn) (sampleOut, error) {
+		return sampleOut{Greeting: "hi " + in.Name}, nil
+	})
 	if !bound.Meta().Bound {
 		t.Error("With did not bind the handler")
 	}
