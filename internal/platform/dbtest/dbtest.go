@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/mcp-memory/servers/internal/platform/migrate"
+	"github.com/mcp-memory/servers/migrations"
 )
 
 // BaseURL returns TEST_DATABASE_URL. Without it the test is skipped with a
@@ -50,13 +51,15 @@ func New(tb testing.TB, fsys fs.FS) string {
 	return dsn
 }
 
-// Migrate applies the migrations in fsys to dsn.
+// Migrate applies the migrations in fsys to dsn, recorded as owned by the
+// server whose migrations they are (see [Owner]).
 func Migrate(tb testing.TB, dsn string, fsys fs.FS) {
 	tb.Helper()
 	ms, err := migrate.Load(fsys)
 	if err != nil {
 		tb.Fatal(err)
 	}
+	owner := Owner(tb, ms)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, dsn)
@@ -64,9 +67,42 @@ func Migrate(tb testing.TB, dsn string, fsys fs.FS) {
 		tb.Fatalf("connect %s: %v", dsn, err)
 	}
 	defer conn.Close(ctx)
-	if _, err := migrate.Up(ctx, conn, ms); err != nil {
+	if _, err := migrate.Up(ctx, conn, owner, ms); err != nil {
 		tb.Fatalf("migrate: %v", err)
 	}
+}
+
+// TestOwner owns databases migrated with a set that is neither server's.
+const TestOwner = "dbtest"
+
+// Owner returns the server id the migrations ms belong to:
+// "codebase-mcp" or "workflow-mcp" when ms are that server's embedded
+// migrations, else [TestOwner]. Tests keep calling [New] with a
+// migrations FS, and a server started on the database accepts it.
+func Owner(tb testing.TB, ms []migrate.Migration) string {
+	tb.Helper()
+	for id, fsys := range map[string]fs.FS{"codebase-mcp": migrations.Codebase(), "workflow-mcp": migrations.Workflow()} {
+		server, err := migrate.Load(fsys)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if sameMigrations(ms, server) {
+			return id
+		}
+	}
+	return TestOwner
+}
+
+func sameMigrations(a, b []migrate.Migration) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }
 
 func createDatabase(tb testing.TB, base string) string {

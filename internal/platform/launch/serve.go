@@ -90,7 +90,7 @@ func (rt *runtime) checkSchema(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	err = migrate.Check(ctx, rt.pool.Pgx(), ms)
+	err = migrate.Check(ctx, rt.pool.Pgx(), rt.spec.ServerID, ms)
 	var ve *migrate.VersionError
 	if errors.As(err, &ve) {
 		msg := ve.Error()
@@ -209,7 +209,7 @@ func migrateCmd(ctx context.Context, spec Spec, args []string, env Env) error {
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	start := time.Now()
-	applied, err := migrate.Up(ctx, conn, ms)
+	applied, err := migrate.Up(ctx, conn, spec.ServerID, ms)
 	if err != nil {
 		var ve *migrate.VersionError
 		if errors.As(err, &ve) {
