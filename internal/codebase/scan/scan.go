@@ -214,6 +214,9 @@ func joinRel(dir, name string) string {
 	if dir == "" {
 		return name
 	}
+	if name == "" {
+		return dir
+	}
 	return dir + "/" + name
 }
 

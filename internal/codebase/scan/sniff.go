@@ -39,7 +39,8 @@ func sniff(r *os.Root, c *candidate, maxSize int64, buf []byte) {
 		return
 	}
 	head := buf[:n]
-	if isBinary(head, n == len(buf)) {
+	// Only a head cut short of the file's end may end inside a character.
+	if isBinary(head, c.size > int64(n)) {
 		c.reason = codebase.SkipBinary
 		return
 	}
