@@ -1,0 +1,426 @@
+package pgstore
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/pgvector/pgvector-go"
+
+	"github.com/mcp-memory/servers/internal/codebase/search"
+)
+
+// The search service's queries. The store imports the search package for
+// its row types (the consumer owns them, as ardanlabs' userdb imports
+// userbus); search never imports pgstore.
+var _ search.Store = (*Store)(nil)
+
+// contextLines is how many lines of the indexed file surround a result.
+const contextLines = 10
+
+// RepositoryExists reports whether repositoryID (a UUID) is a repository
+// of projectID.
+func (s *Store) RepositoryExists(ctx context.Context, projectID, repositoryID string) (bool, error) {
+	const q = `SELECT EXISTS (SELECT 1 FROM repositories WHERE project_id = $1 AND repository_id = $2::uuid)`
+	var ok bool
+	err := s.do(ctx, "search_repository_exists", func(ctx context.Context, c *pgxpool.Conn) error {
+		return c.QueryRow(ctx, q, projectID, repositoryID).Scan(&ok)
+	})
+	return ok, mapErr(err, "repository")
+}
+
+// IndexState returns the project's chunk count and its pending or running
+// index jobs.
+func (s *Store) IndexState(ctx context.Context, projectID string) (search.IndexState, error) {
+	const q = `SELECT
+	    coalesce((SELECT n_chunks FROM lexical_stats WHERE project_id = $1), 0),
+	    (SELECT count(*) FROM index_jobs WHERE project_id = $1 AND status IN ('pending', 'running'))`
+	var st search.IndexState
+	err := s.do(ctx, "search_index_state", func(ctx context.Context, c *pgxpool.Conn) error {
+		return c.QueryRow(ctx, q, projectID).Scan(&st.Chunks, &st.ActiveJobs)
+	})
+	return st, mapErr(err, "index state")
+}
+
+// LexicalStats returns the project's chunk count, summed field lengths and
+// the document frequencies of terms, in one round trip.
+func (s *Store) LexicalStats(ctx context.Context, projectID string, terms []string) (search.Stats, error) {
+	const qStats = `SELECT n_chunks, sum_len FROM lexical_stats WHERE project_id = $1`
+	const qDF = `SELECT term, df FROM term_df WHERE project_id = $1 AND term = ANY($2)`
+	st := search.Stats{DF: make(map[string]int64, len(terms))}
+	err := s.do(ctx, "search_lexical_stats", func(ctx context.Context, c *pgxpool.Conn) error {
+		b := &pgx.Batch{}
+		b.Queue(qStats, projectID)
+		b.Queue(qDF, projectID, terms)
+		br := c.SendBatch(ctx, b)
+		defer br.Close()
+		var sum []int64
+		err := br.QueryRow().Scan(&st.N, &sum)
+		if err != nil && err != pgx.ErrNoRows {
+			return err
+		}
+		copy(st.SumLen[:], sum)
+		rows, err := br.Query()
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var t string
+			var df int64
+			if err := rows.Scan(&t, &df); err != nil {
+				return err
+			}
+			st.DF[t] = df
+		}
+		return rows.Err()
+	})
+	return st, mapErr(err, "lexical statistics")
+}
+
+// filterSQL appends the WHERE conditions of f (beyond project_id, which is
+// always $1) to where, adding their arguments to args.
+func filterSQL(f search.Filter, where []string, args []any) ([]string, []any) {
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	if f.RepositoryID != "" {
+		where = append(where, "c.repository_id = "+arg(f.RepositoryID)+"::uuid")
+	}
+	if f.Extension != "" {
+		// The extension is [A-Za-z0-9_+-]: only _ is a LIKE wildcard.
+		where = append(where, "lower(c.file_path) LIKE "+arg("%."+strings.ReplaceAll(f.Extension, "_", `\_`)))
+	}
+	if f.DirLike != "" {
+		where = append(where, "c.file_path LIKE "+arg(f.DirLike))
+	}
+	if f.DirRegex != "" {
+		where = append(where, "c.file_path ~ "+arg(f.DirRegex))
+	}
+	if f.Language != "" {
+		where = append(where, "lower(c.language) = "+arg(f.Language))
+	}
+	return where, args
+}
+
+// tsquery returns the OR query of terms. Terms are quoted lexemes, so they
+// are taken literally (no parsing, no stemming).
+func tsquery(terms []string) string {
+	var b strings.Builder
+	for i, t := range terms {
+		if i > 0 {
+			b.WriteString(" | ")
+		}
+		b.WriteByte('\'')
+		b.WriteString(strings.NewReplacer(`'`, `''`, `\`, `\\`).Replace(t))
+		b.WriteByte('\'')
+	}
+	return b.String()
+}
+
+// LexicalCandidates returns the chunks that hold any of q.MatchTerms (the
+// GIN index on (project_id, tsv) finds them), the best q.Limit by a
+// ts_rank weighted like BM25F's classes, with the per-class frequencies of
+// q.ScoreTerms read from their tsvector positions.
+func (s *Store) LexicalCandidates(ctx context.Context, q search.CandidateQuery) ([]search.Candidate, error) {
+	if len(q.MatchTerms) == 0 {
+		return nil, nil
+	}
+	args := []any{q.Filter.ProjectID, tsquery(q.MatchTerms)}
+	where := []string{"c.project_id = $1", "c.tsv @@ $2::tsquery"}
+	where, args = filterSQL(q.Filter, where, args)
+	args = append(args, q.Limit, q.ScoreTerms)
+	nLimit, nTerms := len(args)-1, len(args)
+	// ts_rank's weights are listed D, C, B, A.
+	query := `WITH cand AS (
+	    SELECT c.chunk_id, c.repository_id, c.file_path, c.kind, c.symbol, c.start_line, c.end_line, c.field_len, c.tsv
+	    FROM chunks c
+	    WHERE ` + strings.Join(where, " AND ") + `
+	    ORDER BY ts_rank('{0.03, 0.03, 0.25, 1}', c.tsv, $2::tsquery, 1) DESC, c.chunk_id
+	    LIMIT $` + strconv.Itoa(nLimit) + `)
+	SELECT cand.chunk_id, cand.repository_id::text, cand.file_path, cand.kind, cand.symbol,
+	       cand.start_line, cand.end_line, cand.field_len,
+	       coalesce(array_agg(u.lexeme) FILTER (WHERE u.lexeme IS NOT NULL), '{}'),
+	       coalesce(array_agg(array_to_string(u.weights, '')) FILTER (WHERE u.lexeme IS NOT NULL), '{}')
+	FROM cand
+	LEFT JOIN LATERAL (SELECT x.lexeme, x.weights FROM unnest(cand.tsv) x
+	                   WHERE x.lexeme = ANY($` + strconv.Itoa(nTerms) + `)) u ON true
+	GROUP BY cand.chunk_id, cand.repository_id, cand.file_path, cand.kind, cand.symbol,
+	         cand.start_line, cand.end_line, cand.field_len`
+	var out []search.Candidate
+	err := s.do(ctx, "search_lexical_candidates", func(ctx context.Context, c *pgxpool.Conn) error {
+		rows, err := c.Query(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var cd search.Candidate
+			var fl []int32
+			var lex, weights []string
+			if err := rows.Scan(&cd.ChunkID, &cd.RepositoryID, &cd.FilePath, &cd.Kind, &cd.Symbol,
+				&cd.StartLine, &cd.EndLine, &fl, &lex, &weights); err != nil {
+				return err
+			}
+			for i := 0; i < len(fl) && i < search.Classes; i++ {
+				cd.FieldLen[i] = int(fl[i])
+			}
+			cd.TF = make(map[string][search.Classes]int, len(lex))
+			for i, l := range lex {
+				var tf [search.Classes]int
+				for _, w := range weights[i] {
+					if k := int(w - 'A'); k >= 0 && k < search.Classes {
+						tf[k]++
+					}
+				}
+				cd.TF[l] = tf
+			}
+			out = append(out, cd)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, mapErr(err, "lexical candidates")
+	}
+	return out, nil
+}
+
+// VectorScores returns the cosine similarity of vec with the embeddings of
+// ids (those of vec's dimension).
+func (s *Store) VectorScores(ctx context.Context, projectID string, vec []float32, ids []string) (map[string]float64, error) {
+	const q = `SELECT chunk_id, 1 - (embedding <=> $2) FROM chunks
+	    WHERE project_id = $1 AND chunk_id = ANY($3) AND embedding IS NOT NULL AND vector_dims(embedding) = $4`
+	out := make(map[string]float64, len(ids))
+	err := s.do(ctx, "search_vector_scores", func(ctx context.Context, c *pgxpool.Conn) error {
+		rows, err := c.Query(ctx, q, projectID, pgvector.NewVector(vec), ids, len(vec))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			var sim float64
+			if err := rows.Scan(&id, &sim); err != nil {
+				return err
+			}
+			out[id] = sim
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, mapErr(err, "vector scores")
+	}
+	return out, nil
+}
+
+// VectorNearest returns the k chunks nearest to vec by cosine distance
+// among those that pass f: an exact scan of the project's embeddings, so
+// filters never leave fewer than k results when k chunks pass them.
+func (s *Store) VectorNearest(ctx context.Context, projectID string, vec []float32, f search.Filter, k int) ([]search.Scored, error) {
+	f.ProjectID = projectID
+	args := []any{projectID, pgvector.NewVector(vec), len(vec)}
+	where := []string{"c.project_id = $1", "c.embedding IS NOT NULL", "vector_dims(c.embedding) = $3"}
+	where, args = filterSQL(f, where, args)
+	args = append(args, k)
+	q := `SELECT c.chunk_id, 1 - (c.embedding <=> $2) FROM chunks c WHERE ` + strings.Join(where, " AND ") +
+		` ORDER BY c.embedding <=> $2, c.chunk_id LIMIT $` + strconv.Itoa(len(args))
+	var out []search.Scored
+	err := s.do(ctx, "search_vector_nearest", func(ctx context.Context, c *pgxpool.Conn) error {
+		rows, err := c.Query(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var sc search.Scored
+			if err := rows.Scan(&sc.ChunkID, &sc.Score); err != nil {
+				return err
+			}
+			out = append(out, sc)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, mapErr(err, "vector search")
+	}
+	return out, nil
+}
+
+// IndexEmbedder returns the embedder the project's vectors were made with,
+// "" when nothing was indexed yet.
+func (s *Store) IndexEmbedder(ctx context.Context, projectID string) (string, error) {
+	st, ok, err := s.Settings(ctx, projectID)
+	if err != nil || !ok {
+		return "", err
+	}
+	return st.Embedder, nil
+}
+
+// Associations returns the translation model's terms for each of words.
+func (s *Store) Associations(ctx context.Context, projectID string, words []string) (map[string][]search.Association, error) {
+	const q = `SELECT word, terms, probs FROM search_associations WHERE project_id = $1 AND word = ANY($2)`
+	out := map[string][]search.Association{}
+	err := s.do(ctx, "search_associations", func(ctx context.Context, c *pgxpool.Conn) error {
+		rows, err := c.Query(ctx, q, projectID, words)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var w string
+			var ts []string
+			var ps []float32
+			if err := rows.Scan(&w, &ts, &ps); err != nil {
+				return err
+			}
+			as := make([]search.Association, 0, len(ts))
+			for i := range ts {
+				if i < len(ps) {
+					as = append(as, search.Association{Term: ts[i], P: float64(ps[i])})
+				}
+			}
+			out[w] = as
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, mapErr(err, "term associations")
+	}
+	return out, nil
+}
+
+// ReplaceAssociations stores m as the project's translation model in one
+// transaction, so searches see the old model or the new one, never a mix.
+func (s *Store) ReplaceAssociations(ctx context.Context, projectID string, m map[string][]search.Association) error {
+	rows := make([][]any, 0, len(m))
+	for w, as := range m {
+		ts := make([]string, len(as))
+		ps := make([]float32, len(as))
+		for i, a := range as {
+			ts[i], ps[i] = a.Term, float32(a.P)
+		}
+		rows = append(rows, []any{projectID, w, ts, ps})
+	}
+	err := s.tx(ctx, "search_replace_associations", func(ctx context.Context, tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM search_associations WHERE project_id = $1`, projectID); err != nil {
+			return err
+		}
+		_, err := tx.CopyFrom(ctx, pgx.Identifier{"search_associations"},
+			[]string{"project_id", "word", "terms", "probs"}, pgx.CopyFromRows(rows))
+		return err
+	})
+	return mapErr(err, "term associations")
+}
+
+// TrainingDocs streams the doc comment and the distinct code terms
+// (tsvector classes A and C: signature, directory parts, body) of every
+// documented chunk of the project to fn.
+func (s *Store) TrainingDocs(ctx context.Context, projectID string, fn func(doc string, codeTerms []string) error) error {
+	const q = `SELECT doc, ARRAY(SELECT x.lexeme FROM unnest(tsv) x WHERE x.weights && '{A,C}'::text[])
+	    FROM chunks WHERE project_id = $1 AND doc <> ''`
+	err := s.do(ctx, "search_training_docs", func(ctx context.Context, c *pgxpool.Conn) error {
+		// Training reads the whole project: no per-statement timeout.
+		rows, err := c.Query(ctx, q, projectID)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		var doc string
+		var code []string
+		for rows.Next() {
+			if err := rows.Scan(&doc, &code); err != nil {
+				return err
+			}
+			if err := fn(doc, code); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
+	return mapErr(err, "documented chunks")
+}
+
+// GeneratedFiles reports which of the files begin with a "Code generated
+// ... DO NOT EDIT" (or "@generated") header in their first 2,000 bytes.
+func (s *Store) GeneratedFiles(ctx context.Context, projectID string, keys []search.FileKey) (map[search.FileKey]bool, error) {
+	const q = `SELECT f.repository_id::text, f.path FROM files f
+	    JOIN unnest($2::uuid[], $3::text[]) AS k(repository_id, path)
+	      ON f.repository_id = k.repository_id AND f.path = k.path
+	    WHERE f.project_id = $1
+	      AND left(f.content, 2000) ~ '(^|\n)\s*(//|#|/\*|\*|--)\s*(Code generated .*DO NOT EDIT|@generated)'`
+	out := map[search.FileKey]bool{}
+	if len(keys) == 0 {
+		return out, nil
+	}
+	repos := make([]string, len(keys))
+	paths := make([]string, len(keys))
+	for i, k := range keys {
+		repos[i], paths[i] = k.RepositoryID, k.Path
+	}
+	err := s.do(ctx, "search_generated_files", func(ctx context.Context, c *pgxpool.Conn) error {
+		rows, err := c.Query(ctx, q, projectID, repos, paths)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var k search.FileKey
+			if err := rows.Scan(&k.RepositoryID, &k.Path); err != nil {
+				return err
+			}
+			out[k] = true
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, mapErr(err, "generated files")
+	}
+	return out, nil
+}
+
+// ChunkRows returns the rows of ids with their file's freshness data and
+// the lines around them from the indexed file content; projectID "" looks
+// in every project (get_chunks takes ids alone).
+func (s *Store) ChunkRows(ctx context.Context, projectID string, ids []string) (map[string]search.Row, error) {
+	const q = `SELECT c.project_id, c.chunk_id, c.repository_id::text, c.file_path, c.language, c.symbol, c.kind,
+	       c.start_line, c.end_line, c.content, c.content_hash,
+	       coalesce(array_to_string(l.lines[greatest(c.start_line - $3, 1) : c.start_line - 1], E'\n'), ''),
+	       coalesce(array_to_string(l.lines[c.end_line + 1 : c.end_line + $3], E'\n'), ''),
+	       coalesce(f.size, -1), coalesce(f.mtime, 'epoch'), coalesce(f.content_hash, ''),
+	       coalesce(f.indexed_at, r.indexed_at, 'epoch'), coalesce(nullif(f.commit, ''), r.commit, ''), coalesce(r.path, '')
+	    FROM chunks c
+	    LEFT JOIN files f ON f.project_id = c.project_id AND f.repository_id = c.repository_id AND f.path = c.file_path
+	    LEFT JOIN repositories r ON r.project_id = c.project_id AND r.repository_id = c.repository_id
+	    LEFT JOIN LATERAL (SELECT string_to_array(f.content, E'\n') AS lines) l ON true
+	    WHERE c.chunk_id = ANY($2) AND ($1 = '' OR c.project_id = $1)`
+	out := make(map[string]search.Row, len(ids))
+	err := s.do(ctx, "search_chunk_rows", func(ctx context.Context, c *pgxpool.Conn) error {
+		rows, err := c.Query(ctx, q, projectID, ids, contextLines)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var r search.Row
+			if err := rows.Scan(&r.ProjectID, &r.ChunkID, &r.RepositoryID, &r.FilePath, &r.Language, &r.Symbol, &r.Kind,
+				&r.StartLine, &r.EndLine, &r.Content, &r.ContentHash, &r.ContextBefore, &r.ContextAfter,
+				&r.FileSize, &r.FileModTime, &r.FileHash, &r.IndexedAt, &r.Commit, &r.RepositoryPath); err != nil {
+				return err
+			}
+			if _, dup := out[r.ChunkID]; dup && projectID == "" {
+				// The same id in two projects: ids embed the project, so
+				// this only happens with forged ids; keep the first.
+				continue
+			}
+			out[r.ChunkID] = r
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, mapErr(err, fmt.Sprintf("%d chunks", len(ids)))
+	}
+	return out, nil
+}

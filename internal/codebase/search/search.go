@@ -1,0 +1,414 @@
+// Package search is codebase-mcp's search service. A query runs through a
+// lexical channel (PostgreSQL full-text search over pre-split identifiers
+// generates candidates, BM25F re-scores them in Go), a translation model
+// learnt from the repository's own doc comments, ranking rules (file priors,
+// a boost for the definition of a named symbol, diminishing returns for many
+// chunks of one file) and, when the configured embedder is semantic, a
+// vector channel fused by weighted reciprocal-rank fusion. Results carry
+// context lines from the indexed file, freshness fields and fit an optional
+// token budget.
+package search
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/mcp-memory/servers/internal/apperr"
+	"github.com/mcp-memory/servers/internal/codebase"
+	"github.com/mcp-memory/servers/internal/codebase/terms"
+)
+
+// Store is the storage the search service reads; pgstore implements it.
+// Every method is scoped to one project and never returns another
+// project's rows.
+type Store interface {
+	// ProjectExists reports whether projectID exists.
+	ProjectExists(ctx context.Context, projectID string) (bool, error)
+	// RepositoryExists reports whether repositoryID belongs to projectID.
+	RepositoryExists(ctx context.Context, projectID, repositoryID string) (bool, error)
+	// IndexState returns how many chunks the project holds and how many of
+	// its index jobs are pending or running.
+	IndexState(ctx context.Context, projectID string) (IndexState, error)
+	// LexicalStats returns the collection statistics BM25F needs and the
+	// document frequency of each of terms (absent terms have df 0).
+	LexicalStats(ctx context.Context, projectID string, terms []string) (Stats, error)
+	// LexicalCandidates returns up to q.Limit chunks matching any of
+	// q.MatchTerms, with the per-class frequencies of q.ScoreTerms.
+	LexicalCandidates(ctx context.Context, q CandidateQuery) ([]Candidate, error)
+	// VectorScores returns the cosine similarity of vec with the embedding
+	// of each of ids that has one of the same dimension.
+	VectorScores(ctx context.Context, projectID string, vec []float32, ids []string) (map[string]float64, error)
+	// VectorNearest returns the k chunks nearest to vec that pass f, best
+	// first, with their cosine similarity.
+	VectorNearest(ctx context.Context, projectID string, vec []float32, f Filter, k int) ([]Scored, error)
+	// IndexEmbedder returns the name of the embedder the project's index was
+	// built with ("" when unknown).
+	IndexEmbedder(ctx context.Context, projectID string) (string, error)
+	// Associations returns the learnt code terms of each of words.
+	Associations(ctx context.Context, projectID string, words []string) (map[string][]Association, error)
+	// ChunkRows returns the full rows of ids within projectID (all projects
+	// when projectID is empty), with their file's freshness data; missing ids
+	// are absent from the map.
+	ChunkRows(ctx context.Context, projectID string, ids []string) (map[string]Row, error)
+	// GeneratedFiles reports which of paths (file paths of repositoryIDs,
+	// keyed "repository_id\x00path") start with a "Code generated" header.
+	GeneratedFiles(ctx context.Context, projectID string, keys []FileKey) (map[FileKey]bool, error)
+	// TrainingDocs calls fn for every chunk of projectID that has a doc
+	// comment, with the doc text and the chunk's code terms.
+	TrainingDocs(ctx context.Context, projectID string, fn func(doc string, codeTerms []string) error) error
+	// ReplaceAssociations stores m as projectID's translation model,
+	// replacing the previous one.
+	ReplaceAssociations(ctx context.Context, projectID string, m map[string][]Association) error
+}
+
+// Config tunes the service. Zero fields take the defaults named in their
+// comments; [DefaultConfig] returns them all.
+type Config struct {
+	// Candidates is how many lexical candidates PostgreSQL returns for
+	// re-scoring (default 1000).
+	Candidates int
+	// VectorWeight is the weight of the vector channel in reciprocal-rank
+	// fusion against the lexical channel's 1. Negative means "derive from
+	// the embedder": 0 for the builtin hashed embedder, whose vectors are
+	// not semantic, 1 for every other one (default -1).
+	VectorWeight float64
+	// Rank holds the scoring constants.
+	Rank RankConfig
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// DefaultConfig returns the configuration measured in docs/search-quality.md.
+func DefaultConfig() Config {
+	return Config{Candidates: 1000, VectorWeight: -1, Rank: DefaultRankConfig()}
+}
+
+// Service answers searches and chunk lookups.
+type Service struct {
+	cfg      Config
+	store    Store
+	embedder codebase.Embedder
+	log      *slog.Logger
+	metrics  *metrics
+}
+
+// New returns a search service. embedder may be nil (lexical search only).
+// Metrics are registered on reg.
+func New(cfg Config, store Store, embedder codebase.Embedder, log *slog.Logger, reg prometheus.Registerer) *Service {
+	def := DefaultConfig()
+	if cfg.Candidates <= 0 {
+		cfg.Candidates = def.Candidates
+	}
+	if cfg.Rank == (RankConfig{}) {
+		cfg.Rank = def.Rank
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.VectorWeight < 0 {
+		cfg.VectorWeight = 1
+		if embedder == nil || isHashedEmbedder(embedder.Name()) {
+			cfg.VectorWeight = 0
+		}
+	}
+	return &Service{cfg: cfg, store: store, embedder: embedder, log: log, metrics: newMetrics(reg)}
+}
+
+// isHashedEmbedder reports whether name is the builtin feature-hashing
+// embedder, whose vectors carry no semantics beyond the lexical channel
+// (search-study.md §3: fusing it at equal weight lowers quality).
+func isHashedEmbedder(name string) bool {
+	return name == "builtin" || strings.HasPrefix(name, "builtin:") || strings.HasPrefix(name, "hash")
+}
+
+// timings are the per-stage durations logged with each search.
+type timings struct {
+	check, stats, candidates, rank, vector, rows time.Duration
+}
+
+// Search runs q. Returns VALIDATION_ERROR for bad input, NOT_FOUND for an
+// unknown project or repository, and an empty result (with IndexStatus and
+// Notice saying why, when the index is empty or building) when nothing
+// matches. Results never come from another project.
+func (s *Service) Search(ctx context.Context, q Query) (Result, error) {
+	start := time.Now()
+	res, err := s.search(ctx, q)
+	outcome := "success"
+	if err != nil {
+		outcome = "failure"
+	}
+	s.metrics.latency.WithLabelValues(outcome).Observe(time.Since(start).Seconds())
+	if err == nil && len(res.Results) == 0 {
+		s.metrics.empty.Inc()
+	}
+	res.LatencyMS = float64(time.Since(start).Microseconds()) / 1000
+	return res, err
+}
+
+func (s *Service) search(ctx context.Context, q Query) (Result, error) {
+	var tm timings
+	t0 := time.Now()
+	q, f, err := normalize(q)
+	if err != nil {
+		return Result{}, err
+	}
+	qt := terms.Query(q.Text)
+	if len(qt) == 0 {
+		return Result{}, apperr.Invalid("query", "has no words or identifiers to search for: %q", q.Text)
+	}
+	ok, err := s.store.ProjectExists(ctx, q.ProjectID)
+	if err != nil {
+		return Result{}, fmt.Errorf("search: %w", err)
+	}
+	if !ok {
+		return Result{}, apperr.New(apperr.NotFound, "project %q does not exist", q.ProjectID).
+			WithDetails(map[string]any{"project_id": q.ProjectID})
+	}
+	if f.RepositoryID != "" {
+		ok, err := s.store.RepositoryExists(ctx, q.ProjectID, f.RepositoryID)
+		if err != nil {
+			return Result{}, fmt.Errorf("search: %w", err)
+		}
+		if !ok {
+			return Result{}, apperr.New(apperr.NotFound, "repository %s is not in project %q", f.RepositoryID, q.ProjectID).
+				WithDetails(map[string]any{"repository_id": f.RepositoryID})
+		}
+	}
+	state, err := s.store.IndexState(ctx, q.ProjectID)
+	if err != nil {
+		return Result{}, fmt.Errorf("search: %w", err)
+	}
+	res := Result{ProjectID: q.ProjectID, IndexStatus: IndexReady}
+	switch {
+	case state.ActiveJobs > 0:
+		res.IndexStatus = IndexBuilding
+		res.Notice = "an index job is still running in this project: results may be incomplete; check get_indexing_status"
+	case state.Chunks == 0:
+		res.IndexStatus = IndexEmpty
+		res.Notice = "nothing is indexed in this project yet: index a repository first (start_indexing_background); an empty result says nothing about the code"
+	}
+	tm.check = time.Since(t0)
+	if state.Chunks == 0 && state.ActiveJobs == 0 {
+		return res, nil
+	}
+
+	rs, matched, vecNote, err := s.rank(ctx, q, f, qt, &tm)
+	if err != nil {
+		return Result{}, err
+	}
+	res.Matched = matched
+	if vecNote != "" {
+		res.Notice = joinNotice(res.Notice, vecNote)
+	}
+
+	// Similarity: half how the chunk ranks against the best, half how much
+	// of the query it covers (idf-weighted terms, or the vector cosine
+	// when the vector channel is on and says more).
+	var best float64
+	if len(rs) > 0 {
+		best = rs[0].fused
+	}
+	type pick struct {
+		id  string
+		sim float64
+	}
+	var picks []pick
+	for _, r := range rs {
+		rel := 0.0
+		if best > 0 {
+			rel = clamp01(r.fused / best)
+		}
+		cov := r.coverage
+		if s.cfg.VectorWeight > 0 && r.hasVec && r.cosine > cov {
+			cov = r.cosine
+		}
+		sim := clamp01(0.5*rel + 0.5*clamp01(cov))
+		if sim < q.MinSimilarity {
+			continue
+		}
+		picks = append(picks, pick{r.c.ChunkID, sim})
+		if len(picks) == q.Limit {
+			break
+		}
+	}
+
+	t1 := time.Now()
+	ids := make([]string, len(picks))
+	for i, p := range picks {
+		ids[i] = p.id
+	}
+	rows, err := s.store.ChunkRows(ctx, q.ProjectID, ids)
+	if err != nil {
+		return Result{}, fmt.Errorf("search: %w", err)
+	}
+	sc := newStaleChecker()
+	hits := make([]Hit, 0, len(picks))
+	for _, p := range picks {
+		row, ok := rows[p.id]
+		if !ok {
+			continue // deleted by a re-index since ranking
+		}
+		h := toHit(row)
+		h.SimilarityScore = p.sim
+		h.Stale = sc.stale(row)
+		hits = append(hits, h)
+	}
+	tm.rows = time.Since(t1)
+	hits, omitted, trimmed, est := fitBudget(hits, q.MaxTokens)
+	res.Results, res.Omitted, res.Truncated, res.EstimatedTokens = hits, omitted, trimmed, est
+	res.TotalCount = len(hits)
+	if trimmed {
+		res.Notice = joinNotice(res.Notice, fmt.Sprintf(
+			"max_tokens %d: content was trimmed and %d result(s) omitted; raise max_tokens or lower limit for more", q.MaxTokens, omitted))
+	}
+	s.log.DebugContext(ctx, "search", "context", map[string]any{
+		"project_id": q.ProjectID, "terms": len(qt), "candidates": matched, "results": len(hits),
+		"check_ms": ms(tm.check), "stats_ms": ms(tm.stats), "candidates_ms": ms(tm.candidates),
+		"rank_ms": ms(tm.rank), "vector_ms": ms(tm.vector), "rows_ms": ms(tm.rows)})
+	return res, nil
+}
+
+// rank runs the lexical and vector channels and returns the fused ranking,
+// best first, with the number of lexical candidates and a note when the
+// vector channel could not be used.
+func (s *Service) rank(ctx context.Context, q Query, f Filter, qt []string, tm *timings) ([]*ranked, int, string, error) {
+	rc := &s.cfg.Rank
+	t := time.Now()
+	st, err := s.store.LexicalStats(ctx, q.ProjectID, qt)
+	if err != nil {
+		return nil, 0, "", fmt.Errorf("search: %w", err)
+	}
+	var assoc map[string][]Association
+	if rc.Translation > 0 {
+		if assoc, err = s.store.Associations(ctx, q.ProjectID, qt); err != nil {
+			return nil, 0, "", fmt.Errorf("search: %w", err)
+		}
+	}
+	tm.stats = time.Since(t)
+
+	t = time.Now()
+	cands, err := s.store.LexicalCandidates(ctx, CandidateQuery{
+		Filter: f, MatchTerms: matchTerms(qt, &st), ScoreTerms: scoreTerms(qt, assoc), Limit: s.cfg.Candidates})
+	if err != nil {
+		return nil, 0, "", fmt.Errorf("search: %w", err)
+	}
+	tm.candidates = time.Since(t)
+
+	t = time.Now()
+	qs := querySymbols(q.Text)
+	rs := make([]*ranked, len(cands))
+	for i := range cands {
+		c := &cands[i]
+		r := &ranked{c: c}
+		r.bm, r.coverage = bm25f(c, qt, &st, rc)
+		r.bm *= prior(c, false, rc)
+		if definesQueried(c, qs) {
+			r.bm *= rc.DefinitionBoost
+		}
+		if rc.Translation > 0 {
+			r.tm = translationScore(c, qt, assoc, &st, rc)
+		}
+		rs[i] = r
+	}
+	if rc.GeneratedPrior != 1 && len(rs) > 0 {
+		if err := s.applyGenerated(ctx, q.ProjectID, rs, rc); err != nil {
+			return nil, 0, "", err
+		}
+	}
+	fuseLexical(rs, len(qt), rc)
+	penalizeRepeats(rs, rc)
+	tm.rank = time.Since(t)
+
+	t = time.Now()
+	rs, note := s.fuseVector(ctx, q, f, rs)
+	tm.vector = time.Since(t)
+	return rs, len(cands), note, nil
+}
+
+// generatedCheck is how many of the best candidates get the generated-file
+// header check; the prior only lowers scores, so checking the head of the
+// ranking is enough to order the answer.
+const generatedCheck = 200
+
+func (s *Service) applyGenerated(ctx context.Context, projectID string, rs []*ranked, rc *RankConfig) error {
+	sortBy(rs, func(r *ranked) float64 { return r.bm })
+	n := min(len(rs), generatedCheck)
+	seen := map[FileKey]bool{}
+	var keys []FileKey
+	for _, r := range rs[:n] {
+		k := FileKey{r.c.RepositoryID, r.c.FilePath}
+		if !seen[k] && !isGeneratedPath(k.Path) {
+			seen[k] = true
+			keys = append(keys, k)
+		}
+	}
+	gen, err := s.store.GeneratedFiles(ctx, projectID, keys)
+	if err != nil {
+		return fmt.Errorf("search: %w", err)
+	}
+	for _, r := range rs[:n] {
+		if gen[FileKey{r.c.RepositoryID, r.c.FilePath}] {
+			r.bm *= rc.GeneratedPrior
+		}
+	}
+	return nil
+}
+
+// maxMatchShare: terms held by more than this share of the project's chunks
+// do not select candidates when rarer terms do (they still score). They
+// would make PostgreSQL rank most of the project for little gain.
+const maxMatchShare = 0.2
+
+func matchTerms(qt []string, st *Stats) []string {
+	var rare, present []string
+	for _, t := range qt {
+		df := st.DF[t]
+		if df == 0 {
+			continue
+		}
+		present = append(present, t)
+		if float64(df) <= maxMatchShare*float64(st.N) {
+			rare = append(rare, t)
+		}
+	}
+	if len(rare) > 0 {
+		return rare
+	}
+	return present
+}
+
+func scoreTerms(qt []string, assoc map[string][]Association) []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(t string) {
+		if !seen[t] {
+			seen[t] = true
+			out = append(out, t)
+		}
+	}
+	for _, t := range qt {
+		add(t)
+	}
+	for _, t := range qt {
+		for _, a := range assoc[t] {
+			add(a.Term)
+		}
+	}
+	return out
+}
+
+func clamp01(x float64) float64 { return max(0, min(1, x)) }
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func joinNotice(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
+}
