@@ -58,18 +58,23 @@ func TestLoad(t *testing.T) {
 }
 
 // TestEmbedded checks that both servers' embedded migrations load and
-// apply to a real database.
+// apply to a real database, and that dbtest records the server as owner,
+// so a server started on a test database accepts it.
 func TestEmbedded(t *testing.T) {
-	for name, fsys := range map[string]fs.FS{"codebase": migrations.Codebase(), "workflow": migrations.Workflow()} {
-		t.Run(name, func(t *testing.T) {
+	for id, fsys := range map[string]fs.FS{"codebase-mcp": migrations.Codebase(), "workflow-mcp": migrations.Workflow()} {
+		t.Run(id, func(t *testing.T) {
 			ms, err := migrate.Load(fsys)
 			if err != nil || len(ms) == 0 {
 				t.Fatalf("load: %d migrations, %v", len(ms), err)
 			}
 			dsn := dbtest.New(t, fsys)
-			cur, err := migrate.Current(context.Background(), connect(t, dsn))
+			conn := connect(t, dsn)
+			cur, err := migrate.Current(context.Background(), conn)
 			if err != nil || cur != migrate.Latest(ms) {
 				t.Fatalf("version after migrate = %d (%v), want %d", cur, err, migrate.Latest(ms))
+			}
+			if err := migrate.Check(context.Background(), conn, id, ms); err != nil {
+				t.Fatalf("Check as %s: %v", id, err)
 			}
 		})
 	}
@@ -85,6 +90,9 @@ func connect(t *testing.T, dsn string) *pgx.Conn {
 	return c
 }
 
+// owner is the server id the tests migrate as.
+const owner = "test-mcp"
+
 var twoSteps = fstest.MapFS{
 	"0001_things.sql": {Data: []byte("CREATE TABLE things (id int PRIMARY KEY);")},
 	"0002_more.sql":   {Data: []byte("ALTER TABLE things ADD COLUMN name text;")},
@@ -99,31 +107,31 @@ func TestUp(t *testing.T) {
 	}
 	conn := connect(t, dsn)
 
-	if err := migrate.Check(ctx, conn, ms); err == nil {
+	if err := migrate.Check(ctx, conn, owner, ms); err == nil {
 		t.Fatal("Check on an empty database passed, want a version error")
 	}
-	applied, err := migrate.Up(ctx, conn, ms)
+	applied, err := migrate.Up(ctx, conn, owner, ms)
 	if err != nil || len(applied) != 2 {
 		t.Fatalf("first Up applied %v, err %v; want [1 2]", applied, err)
 	}
 	if _, err := conn.Exec(ctx, "INSERT INTO things (id, name) VALUES (1, 'x')"); err != nil {
 		t.Fatalf("migrated table unusable: %v", err)
 	}
-	again, err := migrate.Up(ctx, conn, ms)
+	again, err := migrate.Up(ctx, conn, owner, ms)
 	if err != nil || len(again) != 0 {
 		t.Fatalf("second Up applied %v, err %v; want nothing", again, err)
 	}
-	if err := migrate.Check(ctx, conn, ms); err != nil {
+	if err := migrate.Check(ctx, conn, owner, ms); err != nil {
 		t.Fatalf("Check after Up: %v", err)
 	}
 
 	// A binary that knows only version 1 must refuse the newer database.
 	var ve *migrate.VersionError
-	err = migrate.Check(ctx, conn, ms[:1])
+	err = migrate.Check(ctx, conn, owner, ms[:1])
 	if !errors.As(err, &ve) || ve.Current != 2 || ve.Expected != 1 || !strings.Contains(err.Error(), "upgrade the binary") {
 		t.Fatalf("Check with an older binary: %v", err)
 	}
-	if _, err := migrate.Up(ctx, conn, ms[:1]); !errors.As(err, &ve) {
+	if _, err := migrate.Up(ctx, conn, owner, ms[:1]); !errors.As(err, &ve) {
 		t.Fatalf("Up with an older binary: %v, want a VersionError", err)
 	}
 }
@@ -141,7 +149,7 @@ func TestUp_FailedMigrationChangesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	conn := connect(t, dsn)
-	applied, err := migrate.Up(ctx, conn, ms)
+	applied, err := migrate.Up(ctx, conn, owner, ms)
 	if err == nil || !strings.Contains(err.Error(), "0002_bad.sql") {
 		t.Fatalf("err = %v, want it to name 0002_bad.sql", err)
 	}
@@ -179,7 +187,7 @@ func TestUp_Concurrent(t *testing.T) {
 				return
 			}
 			defer c.Close(ctx)
-			applied, err := migrate.Up(ctx, c, ms)
+			applied, err := migrate.Up(ctx, c, owner, ms)
 			if err != nil {
 				t.Error(err)
 			}
