@@ -41,7 +41,7 @@ func TestScan_IgnoreMatchesGit(t *testing.T) {
 		{
 			name: "anchored",
 			files: map[string]string{
-				".gitignore":   "/thirdparty\n/top.txt\n",
+				".gitignore":       "/thirdparty\n/top.txt\n",
 				"thirdparty/a.txt": "x", "lib/thirdparty/b.txt": "x", "top.txt": "x", "lib/top.txt": "x",
 			},
 		},
@@ -73,7 +73,7 @@ func TestScan_IgnoreMatchesGit(t *testing.T) {
 		{
 			name: "parent directory exclusion is final",
 			files: map[string]string{
-				".gitignore": "logs/\n!logs/keep.txt\n/*\n!/kept\n!/.gitignore\n",
+				".gitignore":    "logs/\n!logs/keep.txt\n/*\n!/kept\n!/.gitignore\n",
 				"logs/keep.txt": "x", "kept/logs/keep.txt": "x", "kept/a.txt": "x", "dropped/a.txt": "x", "root.txt": "x",
 			},
 		},
@@ -107,7 +107,7 @@ func TestScan_IgnoreMatchesGit(t *testing.T) {
 			name: "crlf and bom",
 			files: map[string]string{
 				".gitignore": "\xef\xbb\xbfbom.txt\r\ncrlf.txt\r\n",
-				"bom.txt":     "x", "crlf.txt": "x", "ok.txt": "x",
+				"bom.txt":    "x", "crlf.txt": "x", "ok.txt": "x",
 			},
 		},
 		{
@@ -264,7 +264,7 @@ func TestScan_BuiltinIgnores(t *testing.T) {
 		"pkg/__pycache__/m.pyc":    "x\n",
 		"dist/bundle.js":           "x\n", // beside package.json: output
 		"build/out.js":             "x\n",
-		"vendor/golang.org/x/a.go": "package a\n", // beside go.mod: vendored
+		"vendor/golang.org/x/a.go": "package a\n",     // beside go.mod: vendored
 		"src/go/build/build.go":    "package build\n", // no manifest beside it: source
 		"src/cmd/dist/main.go":     "package main\n",
 		"static/app.min.js":        "x\n",
