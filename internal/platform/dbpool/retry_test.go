@@ -206,3 +206,32 @@ func TestTx_RetriesTheWholeTransaction(t *testing.T) {
 		})
 	}
 }
+
+// TestTx_FailedCommitIsNotRetried checks that a COMMIT that reached the
+// server and failed is returned, not retried: in general a failed COMMIT
+// may have committed. A deferred unique constraint makes COMMIT itself fail.
+func TestTx_FailedCommitIsNotRetried(t *testing.T) {
+	f := newRetryFixture(t)
+	ctx := context.Background()
+	if _, err := f.admin.Exec(ctx, "ALTER TABLE items ADD UNIQUE (name) DEFERRABLE INITIALLY DEFERRED"); err != nil {
+		t.Fatal(err)
+	}
+	attempts := 0
+	err := f.p.Tx(ctx, "insert_duplicates", func(ctx context.Context, tx pgx.Tx) error {
+		attempts++
+		if err := insert(ctx, tx, "x"); err != nil {
+			return err
+		}
+		return insert(ctx, tx, "x") // accepted until COMMIT checks the constraint
+	})
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || pgErr.Code != "23505" {
+		t.Fatalf("err = %v, want the unique violation from COMMIT", err)
+	}
+	if attempts != 1 {
+		t.Errorf("transaction ran %d times, want 1", attempts)
+	}
+	if n := f.count(t, "x"); n != 0 {
+		t.Errorf("%d rows after the failed commit, want 0", n)
+	}
+}
