@@ -293,7 +293,7 @@ func (s *Service) rank(ctx context.Context, q Query, f Filter, qt []string, tm *
 
 	t = time.Now()
 	cands, err := s.store.LexicalCandidates(ctx, CandidateQuery{
-		Filter: f, MatchTerms: matchTerms(qt, &st), ScoreTerms: scoreTerms(qt, assoc), Limit: s.cfg.Candidates})
+		Filter: f, MatchTerms: matchTerms(qt, &st, s.cfg.Candidates), ScoreTerms: scoreTerms(qt, assoc), Limit: s.cfg.Candidates})
 	if err != nil {
 		return nil, 0, "", fmt.Errorf("search: %w", err)
 	}
@@ -360,11 +360,12 @@ func (s *Service) applyGenerated(ctx context.Context, projectID string, rs []*ra
 }
 
 // maxMatchShare: terms held by more than this share of the project's chunks
-// do not select candidates when rarer terms do (they still score). They
-// would make PostgreSQL rank most of the project for little gain.
+// (and by more chunks than the candidate limit) do not select candidates
+// when rarer terms do; they still score. They would make PostgreSQL rank
+// most of the project for little gain.
 const maxMatchShare = 0.2
 
-func matchTerms(qt []string, st *Stats) []string {
+func matchTerms(qt []string, st *Stats, limit int) []string {
 	var rare, present []string
 	for _, t := range qt {
 		df := st.DF[t]
@@ -372,7 +373,7 @@ func matchTerms(qt []string, st *Stats) []string {
 			continue
 		}
 		present = append(present, t)
-		if float64(df) <= maxMatchShare*float64(st.N) {
+		if df <= int64(limit) || float64(df) <= maxMatchShare*float64(st.N) {
 			rare = append(rare, t)
 		}
 	}

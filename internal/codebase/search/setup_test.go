@@ -1,0 +1,51 @@
+package search_test
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/mcp-memory/servers/internal/codebase"
+	"github.com/mcp-memory/servers/internal/codebase/pgstore"
+	"github.com/mcp-memory/servers/internal/codebase/search"
+	"github.com/mcp-memory/servers/internal/platform/dbpool"
+	"github.com/mcp-memory/servers/internal/platform/dbtest"
+	"github.com/mcp-memory/servers/migrations"
+)
+
+// env is a migrated database with a store, a direct connection for
+// loading and inspecting rows, and a registry for metrics.
+type env struct {
+	store *pgstore.Store
+	conn  *pgx.Conn
+	reg   *prometheus.Registry
+	log   *slog.Logger
+}
+
+func newEnv(tb testing.TB) *env {
+	tb.Helper()
+	dsn := dbtest.New(tb, migrations.Codebase())
+	ctx := context.Background()
+	log := slog.New(slog.DiscardHandler)
+	pool, err := dbpool.Open(ctx, dbpool.Config{DSN: dsn, MaxConns: 12, StartupWait: 5 * time.Second}, log)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(pool.Close)
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { conn.Close(context.Background()) })
+	return &env{store: pgstore.New(pool), conn: conn, reg: prometheus.NewRegistry(), log: log}
+}
+
+func (e *env) service(tb testing.TB, cfg search.Config, emb codebase.Embedder) *search.Service {
+	tb.Helper()
+	e.reg = prometheus.NewRegistry()
+	return search.New(cfg, e.store, emb, e.log, e.reg)
+}
