@@ -1,0 +1,440 @@
+package pgstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/pgvector/pgvector-go"
+
+	"github.com/mcp-memory/servers/internal/apperr"
+	"github.com/mcp-memory/servers/internal/codebase"
+)
+
+// ChunkRow is a chunk to store with its embedding and lexical terms.
+type ChunkRow struct {
+	codebase.Chunk
+	// Embedding is nil when the embedder failed; the next job fills it.
+	Embedding []float32
+	// TSV is the tsvector literal of the chunk's weighted terms.
+	TSV string
+	// FieldLen holds the term counts of classes A..D.
+	FieldLen [4]int32
+	// Terms are the chunk's distinct terms (the lexemes of TSV), for term_df.
+	Terms []string
+}
+
+// Batch is one unit of index work, written in one transaction.
+type Batch struct {
+	ProjectID    string
+	RepositoryID string
+	// Files are stored (or replaced) together with their new chunks: the
+	// old chunks of these paths are deleted first.
+	Files []FileRow
+	// Chunks are all the chunks of Files.
+	Chunks []ChunkRow
+	// Touched files kept their content (same hash) but not their size or
+	// mtime: only these two are updated, chunks stay.
+	Touched []FileRow
+	// Deleted paths lose their files row and their chunks.
+	Deleted []string
+	// Progress is written in the same transaction; the batch is refused
+	// with [ErrLeaseLost] if the job is no longer Progress.Owner's.
+	Progress Progress
+}
+
+// WriteBatch writes b in one transaction: it deletes the old chunks of
+// the batch's files (returning their terms), stores files and chunks with
+// COPY, applies the net change to term_df and lexical_stats, and updates
+// the job's progress. Running it twice has the same effect as once, so a
+// batch whose commit outcome is unknown may be written again. It reports
+// whether someone asked to cancel the job.
+func (s *Store) WriteBatch(ctx context.Context, b Batch) (cancelRequested bool, err error) {
+	repoID, err := uuid.Parse(b.RepositoryID)
+	if err != nil {
+		return false, apperr.Invalid("repository_id", "must be a UUID")
+	}
+	fileRows := make([][]any, len(b.Files))
+	replaced := make([]string, 0, len(b.Files)+len(b.Deleted))
+	for i, f := range b.Files {
+		fileRows[i] = []any{b.ProjectID, repoID, f.Path, f.Language, f.Size, f.ModTime, f.ContentHash, f.Content, f.Commit}
+		replaced = append(replaced, f.Path)
+	}
+	replaced = append(replaced, b.Deleted...)
+	chunkRows := make([][]any, len(b.Chunks))
+	added := make(map[string]int)
+	var addLen [4]int64
+	for i, c := range b.Chunks {
+		var tsv pgtype.TSVector
+		if err := tsv.Scan(c.TSV); err != nil {
+			return false, fmt.Errorf("chunk %s of %s: tsvector: %w", c.ID, c.FilePath, err)
+		}
+		var emb any
+		if c.Embedding != nil {
+			emb = pgvector.NewVector(c.Embedding)
+		}
+		chunkRows[i] = []any{b.ProjectID, c.ID, repoID, c.FilePath, c.Language, c.Symbol, c.Kind,
+			int32(c.StartLine), int32(c.EndLine), c.Content, c.Signature, c.Doc, c.ContentHash, emb, tsv, c.FieldLen[:]}
+		for _, t := range c.Terms {
+			added[t]++
+		}
+		for k := range addLen {
+			addLen[k] += int64(c.FieldLen[k])
+		}
+	}
+	touchPaths := make([]string, len(b.Touched))
+	touchSizes := make([]int64, len(b.Touched))
+	touchTimes := make([]any, len(b.Touched))
+	for i, f := range b.Touched {
+		touchPaths[i], touchSizes[i], touchTimes[i] = f.Path, f.Size, f.ModTime
+	}
+
+	err = s.tx(ctx, "write_index_batch", func(ctx context.Context, tx pgx.Tx) error {
+		// Lock the job row first: a worker that lost its lease writes nothing.
+		cancel, err := updateProgress(ctx, tx, b.Progress)
+		if err != nil {
+			return err
+		}
+		cancelRequested = cancel
+		if _, err := tx.Exec(ctx, `SET LOCAL statement_timeout = '10min'`); err != nil {
+			return err
+		}
+		delta := make(map[string]int, len(added))
+		for t, n := range added {
+			delta[t] = n
+		}
+		var nDeleted int64
+		var delLen [4]int64
+		if len(replaced) > 0 {
+			var err error
+			nDeleted, delLen, err = deleteChunks(ctx, tx, b.ProjectID, b.RepositoryID, replaced, delta)
+			if err != nil {
+				return err
+			}
+			const delFiles = `DELETE FROM files WHERE project_id = $1 AND repository_id = $2 AND path = ANY($3)`
+			if _, err := tx.Exec(ctx, delFiles, b.ProjectID, b.RepositoryID, replaced); err != nil {
+				return fmt.Errorf("delete files: %w", err)
+			}
+		}
+		if len(fileRows) > 0 {
+			cols := []string{"project_id", "repository_id", "path", "language", "size", "mtime", "content_hash", "content", "commit"}
+			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"files"}, cols, pgx.CopyFromRows(fileRows)); err != nil {
+				return fmt.Errorf("copy files: %w", err)
+			}
+		}
+		if len(chunkRows) > 0 {
+			cols := []string{"project_id", "chunk_id", "repository_id", "file_path", "language", "symbol", "kind",
+				"start_line", "end_line", "content", "signature", "doc", "content_hash", "embedding", "tsv", "field_len"}
+			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"chunks"}, cols, pgx.CopyFromRows(chunkRows)); err != nil {
+				return fmt.Errorf("copy chunks: %w", err)
+			}
+		}
+		if len(touchPaths) > 0 {
+			const touch = `
+UPDATE files f SET size = t.size, mtime = t.mtime
+FROM unnest($3::text[], $4::int8[], $5::timestamptz[]) AS t(path, size, mtime)
+WHERE f.project_id = $1 AND f.repository_id = $2 AND f.path = t.path`
+			if _, err := tx.Exec(ctx, touch, b.ProjectID, b.RepositoryID, touchPaths, touchSizes, touchTimes); err != nil {
+				return fmt.Errorf("touch files: %w", err)
+			}
+		}
+		if err := applyTermDelta(ctx, tx, b.ProjectID, delta); err != nil {
+			return err
+		}
+		n := int64(len(chunkRows)) - nDeleted
+		var lens [4]int64
+		for k := range lens {
+			lens[k] = addLen[k] - delLen[k]
+		}
+		if n != 0 || lens != [4]int64{} {
+			const stats = `
+INSERT INTO lexical_stats (project_id, n_chunks, sum_len) VALUES ($1, $2, $3)
+ON CONFLICT (project_id) DO UPDATE SET n_chunks = lexical_stats.n_chunks + excluded.n_chunks,
+	sum_len = ARRAY[lexical_stats.sum_len[1] + excluded.sum_len[1], lexical_stats.sum_len[2] + excluded.sum_len[2],
+		lexical_stats.sum_len[3] + excluded.sum_len[3], lexical_stats.sum_len[4] + excluded.sum_len[4]]`
+			if _, err := tx.Exec(ctx, stats, b.ProjectID, n, lens[:]); err != nil {
+				return fmt.Errorf("lexical stats: %w", err)
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, ErrLeaseLost) {
+		return false, err
+	}
+	return cancelRequested, mapErr(err, "index batch")
+}
+
+// deleteChunks deletes the chunks of paths and subtracts their terms from
+// delta; it returns how many chunks went and their summed field lengths.
+func deleteChunks(ctx context.Context, tx pgx.Tx, projectID, repositoryID string, paths []string, delta map[string]int) (int64, [4]int64, error) {
+	// The first row (term NULL) carries the count and the length sums;
+	// the others one deleted term each with the number of chunks that had it.
+	const q = `
+WITH d AS (
+	DELETE FROM chunks WHERE project_id = $1 AND repository_id = $2 AND file_path = ANY($3)
+	RETURNING tsv, field_len
+)
+SELECT NULL::text, count(*), coalesce(sum(field_len[1]), 0)::int8, coalesce(sum(field_len[2]), 0)::int8,
+	coalesce(sum(field_len[3]), 0)::int8, coalesce(sum(field_len[4]), 0)::int8 FROM d
+UNION ALL
+SELECT u.lexeme, count(*), 0, 0, 0, 0 FROM d, unnest(d.tsv) AS u GROUP BY u.lexeme`
+	rows, err := tx.Query(ctx, q, projectID, repositoryID, paths)
+	if err != nil {
+		return 0, [4]int64{}, fmt.Errorf("delete chunks: %w", err)
+	}
+	defer rows.Close()
+	var n int64
+	var lens [4]int64
+	for rows.Next() {
+		var term *string
+		var cnt int64
+		var l [4]int64
+		if err := rows.Scan(&term, &cnt, &l[0], &l[1], &l[2], &l[3]); err != nil {
+			return 0, lens, err
+		}
+		if term == nil {
+			n, lens = cnt, l
+			continue
+		}
+		delta[*term] -= int(cnt)
+	}
+	return n, lens, rows.Err()
+}
+
+// applyTermDelta adds delta to term_df in one statement over the sorted
+// terms (a fixed lock order, so concurrent batches of one project do not
+// deadlock), then removes terms no chunk holds any more.
+func applyTermDelta(ctx context.Context, tx pgx.Tx, projectID string, delta map[string]int) error {
+	terms := make([]string, 0, len(delta))
+	for t, d := range delta {
+		if d != 0 {
+			terms = append(terms, t)
+		}
+	}
+	if len(terms) == 0 {
+		return nil
+	}
+	sort.Strings(terms)
+	ds := make([]int32, len(terms))
+	var gone []string
+	for i, t := range terms {
+		ds[i] = int32(delta[t])
+		if ds[i] < 0 {
+			gone = append(gone, t)
+		}
+	}
+	const upsert = `
+INSERT INTO term_df (project_id, term, df)
+SELECT $1, t, d FROM unnest($2::text[], $3::int4[]) AS u(t, d)
+ON CONFLICT (project_id, term) DO UPDATE SET df = term_df.df + excluded.df`
+	if _, err := tx.Exec(ctx, upsert, projectID, terms, ds); err != nil {
+		return fmt.Errorf("term_df: %w", err)
+	}
+	if len(gone) > 0 {
+		const prune = `DELETE FROM term_df WHERE project_id = $1 AND term = ANY($2) AND df <= 0`
+		if _, err := tx.Exec(ctx, prune, projectID, gone); err != nil {
+			return fmt.Errorf("term_df prune: %w", err)
+		}
+	}
+	return nil
+}
+
+// Embeddings returns the stored embeddings of the given content hashes in
+// the project, for reuse: content embedded once is not embedded again.
+func (s *Store) Embeddings(ctx context.Context, projectID string, hashes []string) (map[string][]float32, error) {
+	const q = `
+SELECT DISTINCT ON (content_hash) content_hash, embedding FROM chunks
+WHERE project_id = $1 AND content_hash = ANY($2) AND embedding IS NOT NULL`
+	out := make(map[string][]float32)
+	if len(hashes) == 0 {
+		return out, nil
+	}
+	err := s.do(ctx, "reuse_embeddings", func(ctx context.Context, c *pgxpool.Conn) error {
+		clear(out)
+		rows, err := c.Query(ctx, q, projectID, hashes)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var h string
+			var v pgvector.Vector
+			if err := rows.Scan(&h, &v); err != nil {
+				return err
+			}
+			out[h] = v.Slice()
+		}
+		return rows.Err()
+	})
+	return out, mapErr(err, "embeddings")
+}
+
+// MissingEmbedding is a chunk waiting for its embedding.
+type MissingEmbedding struct {
+	ChunkID     string
+	ContentHash string
+	Content     string
+}
+
+// MissingEmbeddings returns up to limit chunks of the project without an
+// embedding, in chunk id order after afterID (for paging).
+func (s *Store) MissingEmbeddings(ctx context.Context, projectID, afterID string, limit int) ([]MissingEmbedding, error) {
+	const q = `
+SELECT chunk_id, content_hash, content FROM chunks
+WHERE project_id = $1 AND embedding IS NULL AND chunk_id > $2
+ORDER BY chunk_id LIMIT $3`
+	var out []MissingEmbedding
+	err := s.do(ctx, "missing_embeddings", func(ctx context.Context, c *pgxpool.Conn) error {
+		rows, err := c.Query(ctx, q, projectID, afterID, limit)
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (MissingEmbedding, error) {
+			var m MissingEmbedding
+			return m, r.Scan(&m.ChunkID, &m.ContentHash, &m.Content)
+		})
+		return err
+	})
+	return out, mapErr(err, "chunks")
+}
+
+// SetEmbeddings stores embeddings of chunks by id (chunk id -> vector)
+// and renews the job's lease and progress in the same transaction.
+func (s *Store) SetEmbeddings(ctx context.Context, projectID string, vecs map[string][]float32, p Progress) (cancelRequested bool, err error) {
+	ids := make([]string, 0, len(vecs))
+	for id := range vecs {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	vs := make([]pgvector.Vector, len(ids))
+	for i, id := range ids {
+		vs[i] = pgvector.NewVector(vecs[id])
+	}
+	const q = `
+UPDATE chunks c SET embedding = u.v
+FROM unnest($2::text[], $3::vector[]) AS u(id, v)
+WHERE c.project_id = $1 AND c.chunk_id = u.id`
+	err = s.tx(ctx, "set_embeddings", func(ctx context.Context, tx pgx.Tx) error {
+		var err error
+		if cancelRequested, err = updateProgress(ctx, tx, p); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, q, projectID, ids, vs)
+		return err
+	})
+	if errors.Is(err, ErrLeaseLost) {
+		return false, err
+	}
+	return cancelRequested, mapErr(err, "embeddings")
+}
+
+const chunkColumns = `chunk_id, project_id, repository_id::text, file_path, language, symbol, kind,
+	start_line, end_line, content, signature, doc, content_hash`
+
+func scanChunk(row pgx.CollectableRow) (codebase.Chunk, error) {
+	var c codebase.Chunk
+	err := row.Scan(&c.ID, &c.ProjectID, &c.RepositoryID, &c.FilePath, &c.Language, &c.Symbol, &c.Kind,
+		&c.StartLine, &c.EndLine, &c.Content, &c.Signature, &c.Doc, &c.ContentHash)
+	return c, err
+}
+
+// MaxLookup caps the ids of one [Store.LookupChunks] call.
+const MaxLookup = 500
+
+// LookupChunks returns the chunks with the given ids, in any project, in
+// the order asked (duplicates once), and the ids that do not exist.
+// Returns VALIDATION_ERROR for more than [MaxLookup] ids.
+func (s *Store) LookupChunks(ctx context.Context, ids []string) (found []codebase.Chunk, missing []string, err error) {
+	if len(ids) > MaxLookup {
+		return nil, nil, apperr.Invalid("chunk_ids", "at most %d ids per call, got %d", MaxLookup, len(ids))
+	}
+	uniq := make([]string, 0, len(ids))
+	seen := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			uniq = append(uniq, id)
+		}
+	}
+	q := `SELECT ` + chunkColumns + ` FROM chunks WHERE chunk_id = ANY($1)`
+	var got []codebase.Chunk
+	err = s.do(ctx, "lookup_chunks", func(ctx context.Context, c *pgxpool.Conn) error {
+		rows, err := c.Query(ctx, q, uniq)
+		if err != nil {
+			return err
+		}
+		got, err = pgx.CollectRows(rows, scanChunk)
+		return err
+	})
+	if err != nil {
+		return nil, nil, mapErr(err, "chunks")
+	}
+	byID := make(map[string]codebase.Chunk, len(got))
+	for _, c := range got {
+		byID[c.ID] = c
+	}
+	found = make([]codebase.Chunk, 0, len(got))
+	missing = []string{}
+	for _, id := range uniq {
+		if c, ok := byID[id]; ok {
+			found = append(found, c)
+		} else {
+			missing = append(missing, id)
+		}
+	}
+	return found, missing, nil
+}
+
+// GetChunk returns one chunk by id, in any project. Returns NOT_FOUND
+// when no chunk has that id.
+func (s *Store) GetChunk(ctx context.Context, id string) (codebase.Chunk, error) {
+	found, _, err := s.LookupChunks(ctx, []string{id})
+	if err != nil {
+		return codebase.Chunk{}, err
+	}
+	if len(found) == 0 {
+		return codebase.Chunk{}, apperr.New(apperr.NotFound, "chunk %s not found", id)
+	}
+	return found[0], nil
+}
+
+// CountMissingEmbeddings returns how many chunks of the project have no
+// embedding.
+func (s *Store) CountMissingEmbeddings(ctx context.Context, projectID string) (int, error) {
+	const q = `SELECT count(*) FROM chunks WHERE project_id = $1 AND embedding IS NULL`
+	var n int
+	err := s.do(ctx, "count_missing_embeddings", func(ctx context.Context, c *pgxpool.Conn) error {
+		return c.QueryRow(ctx, q, projectID).Scan(&n)
+	})
+	return n, mapErr(err, "chunks")
+}
+
+// ChunksByLanguage counts a repository's chunks per language.
+func (s *Store) ChunksByLanguage(ctx context.Context, projectID, repositoryID string) (map[string]int, error) {
+	const q = `SELECT language, count(*) FROM chunks WHERE project_id = $1 AND repository_id = $2 GROUP BY language`
+	out := map[string]int{}
+	err := s.do(ctx, "chunks_by_language", func(ctx context.Context, c *pgxpool.Conn) error {
+		clear(out)
+		rows, err := c.Query(ctx, q, projectID, repositoryID)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var lang string
+			var n int
+			if err := rows.Scan(&lang, &n); err != nil {
+				return err
+			}
+			out[lang] = n
+		}
+		return rows.Err()
+	})
+	return out, mapErr(err, "chunks")
+}

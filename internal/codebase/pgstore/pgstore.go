@@ -1,0 +1,100 @@
+// Package pgstore stores codebase-mcp's projects, repositories, files,
+// chunks, lexical statistics and index jobs in PostgreSQL with pgvector.
+// Bulk writes use COPY; every batch of the index service is one
+// transaction, so the index is consistent after any crash. PostgreSQL
+// errors leave this package as apperr codes; pgx types never do.
+package pgstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/mcp-memory/servers/internal/apperr"
+	"github.com/mcp-memory/servers/internal/platform/dbpool"
+)
+
+// Store is the PostgreSQL storage of codebase-mcp.
+type Store struct {
+	pool *dbpool.Pool
+}
+
+// New returns a store over pool.
+func New(pool *dbpool.Pool) *Store {
+	return &Store{pool: pool}
+}
+
+// Available reports whether the pool's monitor currently reaches the
+// database. The index service pauses its jobs while it does not.
+func (s *Store) Available() bool { return s.pool.Connected() }
+
+// ErrLeaseLost is returned by job writes of a worker whose lease on the
+// job expired and was taken over by another worker (or the job was
+// finished meanwhile); the worker must stop working on the job.
+var ErrLeaseLost = errors.New("pgstore: job lease lost")
+
+// SQLSTATE codes translated to apperr codes.
+const (
+	uniqueViolation     = "23505"
+	foreignKeyViolation = "23503"
+	checkViolation      = "23514"
+	invalidText         = "22P02"
+	deadlockDetected    = "40P01"
+	serializationFail   = "40001"
+)
+
+// mapErr translates driver errors: no rows -> NotFound(what), unique
+// violation -> AlreadyExists, bad input -> Validation. Connection failures
+// were already turned into Unavailable by dbpool; other errors pass.
+func mapErr(err error, what string) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := apperr.As(err); ok {
+		return err
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return apperr.New(apperr.NotFound, "%s not found", what)
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case uniqueViolation:
+			return apperr.Wrap(err, apperr.AlreadyExists, what+" already exists")
+		case foreignKeyViolation:
+			return apperr.Wrap(err, apperr.NotFound, what+": a referenced row does not exist")
+		case checkViolation, invalidText:
+			return apperr.Wrap(err, apperr.Validation, what+": invalid value: "+pgErr.Message)
+		}
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// isTransientConflict reports a deadlock or serialization failure: the
+// transaction was rolled back and may simply be run again.
+func isTransientConflict(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Code == deadlockDetected || pgErr.Code == serializationFail)
+}
+
+// do runs fn on a pooled connection (dbpool retries and timeouts apply).
+func (s *Store) do(ctx context.Context, op string, fn func(ctx context.Context, c *pgxpool.Conn) error) error {
+	return s.pool.Do(ctx, op, fn)
+}
+
+// tx runs fn in a transaction and runs it again (up to 3 times) when
+// PostgreSQL aborted it for a deadlock or serialization failure.
+func (s *Store) tx(ctx context.Context, op string, fn func(ctx context.Context, tx pgx.Tx) error) error {
+	var err error
+	for attempt := 0; attempt < 4; attempt++ {
+		err = s.pool.Tx(ctx, op, fn)
+		if !isTransientConflict(err) {
+			return err
+		}
+	}
+	return err
+}
