@@ -1,0 +1,34 @@
+import fs from "fs";
+const path = require("path");
+
+/**
+ * Greets someone.
+ * @param {string} name
+ */
+function greet(name) {
+  // build the message
+  return `hello ${name}`;
+}
+
+export class Shape {
+  sides = 0;
+
+  /** Area of the shape. */
+  area() {
+    return 0;
+  }
+
+  static create() {
+    return new Shape();
+  }
+}
+
+export const handler = async (req) => {
+  return greet(req.name);
+};
+
+Shape.prototype.perimeter = function () {
+  return 0;
+};
+
+console.log(greet("x"));
