@@ -105,10 +105,12 @@ CREATE INDEX chunks_chunk_id ON chunks (chunk_id);
 CREATE INDEX chunks_missing_embedding ON chunks (project_id) WHERE embedding IS NULL;
 
 -- Document frequency of each term over the project's chunks (any class).
+-- No CHECK (df >= 0): the index service applies a batch's net change in one
+-- upsert whose candidate rows may be negative; rows that reach 0 are deleted.
 CREATE TABLE term_df (
     project_id text NOT NULL,
     term       text NOT NULL,
-    df         int  NOT NULL CHECK (df >= 0),
+    df         int  NOT NULL,
     PRIMARY KEY (project_id, term)
 );
 
