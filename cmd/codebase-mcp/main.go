@@ -6,6 +6,7 @@ import (
 	"context"
 
 	"github.com/mcp-memory/servers/internal/platform/launch"
+	"github.com/mcp-memory/servers/internal/platform/tool"
 	"github.com/mcp-memory/servers/migrations"
 )
 
@@ -14,8 +15,8 @@ var version = "dev"
 
 func main() { launch.Main(spec()) }
 
-func spec() launch.Spec {
-	return launch.Spec{
+func spec() launch.Spec[Config] {
+	return launch.Spec[Config]{
 		ServerID:        "codebase-mcp",
 		EnvPrefix:       "CODEBASE_MCP",
 		MetricsPrefix:   "codebase_mcp",
@@ -26,16 +27,14 @@ func spec() launch.Spec {
 		PoolMax:         20,
 		Migrations:      migrations.Codebase(),
 		Instructions:    "codebase-mcp indexes code repositories and finds functions, files and line ranges by meaning or by symbol.",
-		Options: []launch.Option{
-			{Name: "embedder", Env: []string{"EMBEDDER"}, Default: "builtin", Usage: "embedding provider: builtin, ollama or openai",
-				Check: launch.CheckOneOf("builtin", "ollama", "openai")},
-		},
-		Wire: wire,
+		Options:         options(),
+		Config:          parseConfig,
+		Tools:           func() []tool.Tool { return nil },
+		Wire:            wire,
 	}
 }
 
-// wire builds codebase-mcp's tools. The indexing and search tools arrive
-// with their own issues; until then the server offers the platform only.
-func wire(ctx context.Context, d launch.Deps) (launch.Wiring, error) {
+// wire builds codebase-mcp's services and binds its tools.
+func wire(ctx context.Context, d launch.Deps, cfg Config) (launch.Wiring, error) {
 	return launch.Wiring{}, nil
 }

@@ -4,9 +4,9 @@ package main
 
 import (
 	"context"
-	"strings"
 
 	"github.com/mcp-memory/servers/internal/platform/launch"
+	"github.com/mcp-memory/servers/internal/platform/tool"
 	"github.com/mcp-memory/servers/migrations"
 )
 
@@ -15,8 +15,8 @@ var version = "dev"
 
 func main() { launch.Main(spec()) }
 
-func spec() launch.Spec {
-	return launch.Spec{
+func spec() launch.Spec[Config] {
+	return launch.Spec[Config]{
 		ServerID:        "workflow-mcp",
 		EnvPrefix:       "WORKFLOW_MCP",
 		MetricsPrefix:   "workflow_mcp",
@@ -27,18 +27,17 @@ func spec() launch.Spec {
 		PoolMax:         10,
 		Migrations:      migrations.Workflow(),
 		Instructions:    "workflow-mcp keeps projects, work items with hierarchy and dependencies, typed entities and deployments.",
-		Options: []launch.Option{
-			{Name: "codebase-url", Env: []string{"CODEBASE_MCP_URL"}, Default: "http://127.0.0.1:8020",
-				Usage: "base URL of codebase-mcp, for code references", Check: launch.CheckHTTPURL},
-		},
-		Wire: wire,
+		Options:         options(),
+		Config:          parseConfig,
+		Tools:           func() []tool.Tool { return nil },
+		Wire:            wire,
 	}
 }
 
-// wire builds workflow-mcp's tools. The domain tools arrive with their own
-// issues; codebase-mcp is already probed so /health reports it.
-func wire(ctx context.Context, d launch.Deps) (launch.Wiring, error) {
+// wire builds workflow-mcp's services and binds its tools; codebase-mcp
+// is probed so /health reports it.
+func wire(ctx context.Context, d launch.Deps, cfg Config) (launch.Wiring, error) {
 	return launch.Wiring{
-		Dependencies: map[string]string{"codebase_mcp": strings.TrimRight(d.Values["codebase-url"], "/") + "/health"},
+		Dependencies: map[string]string{"codebase_mcp": cfg.CodebaseURL + "/health"},
 	}, nil
 }

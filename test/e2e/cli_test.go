@@ -125,7 +125,7 @@ func TestServeRefusesOldSchema(t *testing.T) {
 			fmt.Sprintf("version %d", latestVersion(t, name)),
 			name + " migrate --database-url",
 		} {
-			if !strings.Contains(r.Stderr, s) {
+			if !strings.Contains(r.errText(), s) {
 				t.Errorf("stderr lacks %q:\n%s", s, r.Stderr)
 			}
 		}
@@ -140,7 +140,7 @@ func TestServeRefusesNewerSchema(t *testing.T) {
 		db := migratedDB(t, name)
 		latest := latestVersion(t, name)
 		future := latest + 1
-		execSQL(t, db, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", future, fmt.Sprintf("%04d_future.sql", future))
+		execSQL(t, db, "INSERT INTO schema_migrations (version, name, owner) VALUES ($1, $2, $3)", future, fmt.Sprintf("%04d_future.sql", future), name)
 
 		for _, args := range [][]string{
 			{"serve", "--port", "0", "--database-url", db},
@@ -152,7 +152,7 @@ func TestServeRefusesNewerSchema(t *testing.T) {
 				continue
 			}
 			for _, s := range []string{"upgrade the binary", fmt.Sprintf("version %d", future), strconv.Itoa(latest)} {
-				if !strings.Contains(r.Stderr, s) {
+				if !strings.Contains(r.errText(), s) {
 					t.Errorf("%s: stderr lacks %q:\n%s", args[0], s, r.Stderr)
 				}
 			}
@@ -182,6 +182,7 @@ func TestBadConfiguration(t *testing.T) {
 		{"unknown flag", workflow, []string{"serve", "--no-such-flag"}, []string{"no-such-flag"}},
 		{"unknown command", codebase, []string{"frobnicate"}, []string{`"frobnicate"`, "help"}},
 		{"unknown command workflow", workflow, []string{"frobnicate"}, []string{`"frobnicate"`, "help"}},
+		{"malformed key/value DSN", codebase, []string{"migrate", "--database-url", "host='x dbname=y"}, []string{"--database-url", "keyword/value"}},
 		{"no command", workflow, nil, []string{"Usage"}},
 		{"non-loopback without token", codebase, []string{"serve", "--host", "0.0.0.0"}, []string{"0.0.0.0", "--auth-token", "MCP_AUTH_TOKEN"}},
 		{"non-loopback without token workflow", workflow, []string{"serve", "--host", "0.0.0.0"}, []string{"0.0.0.0", "--auth-token"}},
@@ -203,12 +204,16 @@ func TestBadConfiguration(t *testing.T) {
 				t.Fatalf("%s %v: exit %d, want 2\nstderr: %s", tc.bin, args, r.Code, r.Stderr)
 			}
 			for _, s := range tc.want {
-				if !strings.Contains(r.Stderr, s) {
+				if !strings.Contains(r.errText(), s) {
 					t.Errorf("stderr lacks %q:\n%s", s, r.Stderr)
 				}
 			}
 			if r.Stdout != "" {
 				t.Errorf("stdout = %q, want nothing (errors go to stderr)", r.Stdout)
+			}
+			// Without a terminal the last line is JSON like every log line.
+			if f := r.fatal(); f["exit_code"] != "2" || f["level"] != "CRITICAL" {
+				t.Errorf("last stderr line is not a fatal_error JSON line with exit_code 2: %v\n%s", f, r.Stderr)
 			}
 		})
 	}
@@ -252,7 +257,7 @@ func TestPortInUse(t *testing.T) {
 			strconv.Itoa(os.Getpid()),
 			"stop that process or change --port / PORT",
 		} {
-			if !strings.Contains(r.Stderr, s) {
+			if !strings.Contains(r.errText(), s) {
 				t.Errorf("stderr lacks %q:\n%s", s, r.Stderr)
 			}
 		}
@@ -306,7 +311,7 @@ func TestEnvPrecedence(t *testing.T) {
 		t.Run("PORT alone is used", func(t *testing.T) {
 			t.Parallel()
 			r := runCmd(t, name, cleanEnv("PORT="+busy), "serve", "--database-url", closedDBURL)
-			if r.Code != 3 || !strings.Contains(r.Stderr, busy) {
+			if r.Code != 3 || !strings.Contains(r.errText(), busy) {
 				t.Errorf("with PORT=%s: exit %d, want 3 naming the port\nstderr: %s", busy, r.Code, r.Stderr)
 			}
 		})
@@ -317,7 +322,7 @@ func TestEnvPrecedence(t *testing.T) {
 		t.Run("DATABASE_URL alone is used", func(t *testing.T) {
 			t.Parallel()
 			r := runCmd(t, name, cleanEnv("DATABASE_URL="+unmigrated), "serve", "--port", "0")
-			if r.Code != 4 || !strings.Contains(r.Stderr, dbName(unmigrated)) {
+			if r.Code != 4 || !strings.Contains(r.errText(), dbName(unmigrated)) {
 				t.Errorf("with DATABASE_URL only: exit %d, want 4 naming database %s\nstderr: %s", r.Code, dbName(unmigrated), r.Stderr)
 			}
 		})

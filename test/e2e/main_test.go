@@ -398,6 +398,31 @@ func runCmd(tb testing.TB, name string, env []string, args ...string) result {
 	return result{Code: exitCode(err), Stdout: stdout.String(), Stderr: stderr.String(), Elapsed: time.Since(start)}
 }
 
+// errText is what a person reads of a failed command: stderr, with the
+// message of the final fatal_error JSON line decoded (JSON escapes quotes).
+func (r result) errText() string {
+	return r.Stderr + "\n" + r.fatal()["message"]
+}
+
+// fatal returns the fields of the fatal_error line's error_details, the
+// last line of stderr when a command fails without a terminal.
+func (r result) fatal() map[string]string {
+	lines := strings.Split(strings.TrimSpace(r.Stderr), "\n")
+	var line struct {
+		Event   string         `json:"event"`
+		Level   string         `json:"level"`
+		Details map[string]any `json:"error_details"`
+	}
+	if json.Unmarshal([]byte(lines[len(lines)-1]), &line) != nil || line.Event != "fatal_error" {
+		return map[string]string{}
+	}
+	out := map[string]string{"level": line.Level}
+	for k, v := range line.Details {
+		out[k] = fmt.Sprint(v)
+	}
+	return out
+}
+
 // busyPort holds a listener on 127.0.0.1 until the test ends and returns its port.
 func busyPort(tb testing.TB) int {
 	tb.Helper()

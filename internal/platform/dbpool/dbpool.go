@@ -160,7 +160,13 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Pool, error) {
 			}
 			p.pool.Close()
 		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if ferr := permanent(err); ferr != nil {
+			return nil, fmt.Errorf("connect to database %s: %w", p.target, ferr)
+		}
+		if time.Now().After(deadline) {
 			return nil, fmt.Errorf("cannot connect to database %s after %s: %w (is PostgreSQL running? `make db` starts the local one)",
 				p.target, cfg.StartupWait, err)
 		}

@@ -11,7 +11,7 @@ import (
 
 // health builds the /health document from memory only: the pool monitor's
 // state and the dependency prober's last answers.
-func (rt *runtime) health(deps *dependencyProber) httpserver.HealthReport {
+func (rt *Runtime[C]) health(deps *dependencyProber) httpserver.HealthReport {
 	h := rt.pool.Health()
 	rep := httpserver.HealthReport{
 		Status:         h.Status,
@@ -93,9 +93,4 @@ func (p *dependencyProber) snapshot() map[string]string {
 		out[k] = v
 	}
 	return out
-}
-
-// uptime is the time since start in seconds, to two decimals.
-func (rt *runtime) uptime() float64 {
-	return float64(int64(time.Since(rt.started).Seconds()*100)) / 100
 }

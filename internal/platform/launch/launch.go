@@ -1,8 +1,10 @@
 // Package launch is the shared command-line runtime of both servers: it
-// parses flags and environment, and runs serve, stdio, migrate and version
-// on the platform packages (logging, metrics, pool, migrations, HTTP and
-// MCP servers). A server supplies a [Spec] with its names, defaults,
-// migrations and a Wire function that builds its tools; launch never
+// parses flags and environment, and runs serve, stdio, migrate, version
+// and a server's own commands (codebase-mcp index, search) on the platform
+// packages (logging, metrics, pool, migrations, HTTP and MCP servers). A
+// server supplies a [Spec] with its names, defaults, migrations, its typed
+// configuration, its static tool definitions and a Wire function that
+// builds its services and binds its tools and commands; launch never
 // imports a domain package.
 package launch
 
@@ -15,6 +17,7 @@ import (
 	"os"
 	"runtime/debug"
 	"sort"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -22,8 +25,8 @@ import (
 	"github.com/mcp-memory/servers/internal/platform/tool"
 )
 
-// Spec describes one server binary.
-type Spec struct {
+// Spec describes one server binary whose typed configuration is C.
+type Spec[C any] struct {
 	// ServerID is the binary name and the server_id log field.
 	ServerID string
 	// EnvPrefix prefixes the server's own environment variables (CODEBASE_MCP).
@@ -38,25 +41,42 @@ type Spec struct {
 	PoolMin, PoolMax int
 	Migrations       fs.FS
 	Instructions     string
-	// Options are the server's own flags, added to serve and stdio.
+	// Options are the server's own flags, added to serve, stdio and the
+	// server's commands.
 	Options []Option
-	// Wire builds the server's tools over the platform dependencies.
-	Wire func(ctx context.Context, d Deps) (Wiring, error)
-	// Commands are extra subcommands (such as codebase-mcp index).
+	// Config builds the typed configuration from the option values, once,
+	// before anything starts; an error is bad configuration (exit 2).
+	// Values panics on a name no option declares, so a typo fails every
+	// test instead of reading "".
+	Config func(v Values) (C, error)
+	// Tools returns the static tool definitions (no handlers): what the
+	// server will serve, known without a database, for docs and snapshots.
+	Tools func() []tool.Tool
+	// Wire builds the server's services over the platform dependencies
+	// and returns its bound tools and commands.
+	Wire func(ctx context.Context, d Deps, cfg C) (Wiring, error)
+	// Commands are extra subcommands (codebase-mcp index, search). They
+	// run on the same runtime as serve and stdio: options, logger, pool,
+	// schema check and the services Wire built.
 	Commands map[string]Command
 }
 
 // Deps are the platform pieces a server's Wire function may use.
 type Deps struct {
-	Values   Values
 	Logger   *slog.Logger
 	Registry *prometheus.Registry
 	Pool     *dbpool.Pool
+	// Mode is "serve", "stdio" or the command's name: Wire starts
+	// background workers only where they belong (serve).
+	Mode string
 }
 
 // Wiring is what Wire returns.
 type Wiring struct {
+	// Tools are the bound operations, served over MCP and REST.
 	Tools []tool.Tool
+	// Commands binds each of Spec.Commands to the services.
+	Commands map[string]CommandFunc
 	// Dependencies maps a dependency name to its /health URL; each is
 	// probed in the background and reported in /health, never making this
 	// server unhealthy.
@@ -65,10 +85,25 @@ type Wiring struct {
 	Close func()
 }
 
-// Command is an extra subcommand.
+// Command is the static part of a subcommand.
 type Command struct {
 	Summary string
-	Run     func(ctx context.Context, env Env, args []string) error
+	// Usage is the argument synopsis, e.g. "PATH [--project P] [--force]".
+	Usage string
+	// Options are the command's own flags (flags may follow arguments).
+	Options []Option
+	// MinArgs and MaxArgs bound the positional arguments (MaxArgs -1: any).
+	MinArgs, MaxArgs int
+}
+
+// CommandFunc runs a command with its parsed options and arguments.
+type CommandFunc func(ctx context.Context, inv Invocation) error
+
+// Invocation is one run of a command.
+type Invocation struct {
+	Values Values
+	Args   []string
+	Env    Env
 }
 
 // Env is the process environment handed to commands, injected for tests.
@@ -81,7 +116,7 @@ type Env struct {
 
 // Run executes the command line args (without the program name). The
 // returned error's exit code comes from [ExitCode].
-func Run(ctx context.Context, spec Spec, args []string, env Env) error {
+func Run[C any](ctx context.Context, spec Spec[C], args []string, env Env) error {
 	if len(args) == 0 {
 		printUsage(spec, env.Stderr)
 		return configError(fmt.Errorf("no command given"))
@@ -102,13 +137,13 @@ func Run(ctx context.Context, spec Spec, args []string, env Env) error {
 		return nil
 	}
 	if c, ok := spec.Commands[cmd]; ok {
-		return c.Run(ctx, env, rest)
+		return runCommand(ctx, spec, cmd, c, rest, env)
 	}
 	printUsage(spec, env.Stderr)
 	return configError(fmt.Errorf("unknown command %q; run %s help", cmd, spec.ServerID))
 }
 
-func printUsage(spec Spec, w io.Writer) {
+func printUsage[C any](spec Spec[C], w io.Writer) {
 	fmt.Fprintf(w, "Usage: %s <command> [flags]\n\nCommands:\n", spec.ServerID)
 	fmt.Fprintf(w, "  serve     serve MCP (Streamable HTTP /mcp, SSE /sse), REST, /health and /metrics on 127.0.0.1:%d\n", spec.DefaultPort)
 	fmt.Fprintf(w, "  stdio     serve MCP over stdin/stdout for desktop clients (logs go to stderr or --log-file)\n")
@@ -144,7 +179,7 @@ func versionString(v string) string {
 }
 
 // envNames returns the server-prefixed then the generic variable names.
-func (s Spec) envNames(suffix string, generic bool) []string {
+func (s Spec[C]) envNames(suffix string, generic bool) []string {
 	names := []string{s.EnvPrefix + "_" + suffix}
 	if generic {
 		names = append(names, suffix)
@@ -153,49 +188,49 @@ func (s Spec) envNames(suffix string, generic bool) []string {
 }
 
 // databaseOption is the option every command that needs the database has.
-func (s Spec) databaseOption() Option {
+func (s Spec[C]) databaseOption() Option {
 	return Option{Name: "database-url", Env: s.envNames("DATABASE_URL", true), Default: s.DefaultDatabase,
-		Usage: "PostgreSQL URL", Check: checkDatabaseURL}
+		Usage: "PostgreSQL URL", Check: checkDatabaseURL, Show: RedactURL}
 }
 
-func (s Spec) logOptions() []Option {
+func logOptions(defaultLevel string) []Option {
 	return []Option{
 		{Name: "log-file", Env: []string{"LOG_FILE"}, Usage: "append logs to this file instead of stderr"},
-		{Name: "log-level", Env: []string{"LOG_LEVEL"}, Default: "info", Usage: "debug, info, warning, error or critical", Check: checkLogLevel},
+		{Name: "log-level", Env: []string{"LOG_LEVEL"}, Default: defaultLevel, Usage: "debug, info, warning, error or critical", Check: checkLogLevel},
 		{Name: "log-format", Env: []string{"LOG_FORMAT"}, Default: "json", Usage: "json, or text for humans", Check: checkOneOf("json", "text")},
 	}
 }
 
-func (s Spec) poolOptions() []Option {
+func (s Spec[C]) poolOptions() []Option {
 	return []Option{
 		{Name: "db-pool-min", Env: s.envNames("DB_POOL_MIN", true), Default: fmt.Sprint(s.PoolMin), Usage: "connections kept open", Check: checkIntRange(0, 1000)},
 		{Name: "db-pool-max", Env: s.envNames("DB_POOL_MAX", true), Default: fmt.Sprint(s.PoolMax), Usage: "maximum connections", Check: checkIntRange(1, 1000)},
-		{Name: "db-pool-wait", Env: s.envNames("DB_POOL_WAIT", true), Default: "30s", Usage: "longest wait for a free connection before 503", Check: checkDuration(1e6, 1e12)},
-		{Name: "db-statement-timeout", Env: s.envNames("DB_STATEMENT_TIMEOUT", true), Default: "5s", Usage: "per-statement timeout", Check: checkDuration(1e6, 36e11)},
+		{Name: "db-pool-wait", Env: s.envNames("DB_POOL_WAIT", true), Default: "30s", Usage: "longest wait for a free connection before 503", Check: checkDuration(time.Millisecond, 1000*time.Second)},
+		{Name: "db-statement-timeout", Env: s.envNames("DB_STATEMENT_TIMEOUT", true), Default: "5s", Usage: "per-statement timeout", Check: checkDuration(time.Millisecond, time.Hour)},
 	}
 }
 
-// stdioOptions are serve's options without the network ones.
-func (s Spec) stdioOptions() []Option {
-	opts := append([]Option{s.databaseOption()}, s.logOptions()...)
+// runtimeOptions are the options of everything that runs on the runtime
+// (stdio and commands): database, logs, pool and the server's own.
+func (s Spec[C]) runtimeOptions(defaultLevel string) []Option {
+	opts := append([]Option{s.databaseOption()}, logOptions(defaultLevel)...)
 	opts = append(opts, s.poolOptions()...)
 	return append(opts, s.Options...)
 }
 
-func (s Spec) serveOptions() []Option {
+func (s Spec[C]) serveOptions() []Option {
 	opts := []Option{
 		{Name: "host", Env: s.envNames("HOST", true), Default: "127.0.0.1", Usage: "address to bind", Check: checkHost},
 		{Name: "port", Env: s.envNames("PORT", true), Default: fmt.Sprint(s.DefaultPort), Usage: "port to bind", Check: checkPort},
-		s.databaseOption(),
-		{Name: "auth-token", Env: []string{"MCP_AUTH_TOKEN"}, Usage: "bearer token required on every route but /health; required to bind a non-loopback host"},
+		{Name: "auth-token", Env: []string{"MCP_AUTH_TOKEN"}, Secret: true, Usage: "bearer token required on every route but /health; required to bind a non-loopback host"},
+		{Name: "max-sessions", Env: []string{"MCP_MAX_SESSIONS"}, Default: "1000", Usage: "live MCP Streamable HTTP sessions; beyond it the least recently used one ends", Check: checkIntRange(1, 1000000)},
+		{Name: "session-idle-timeout", Env: []string{"MCP_SESSION_IDLE_TIMEOUT"}, Default: "10m", Usage: "MCP sessions idle this long end", Check: checkDuration(time.Second, 24*time.Hour)},
 	}
-	opts = append(opts, s.logOptions()...)
-	opts = append(opts, s.poolOptions()...)
-	return append(opts, s.Options...)
+	return append(opts, s.runtimeOptions("info")...)
 }
 
 func openLogWriter(vals Values, stderr io.Writer) (io.Writer, func(), error) {
-	path := vals["log-file"]
+	path := vals.String("log-file")
 	if path == "" {
 		return stderr, func() {}, nil
 	}

@@ -2,6 +2,7 @@ package launch
 
 import (
 	"flag"
+	"regexp"
 	"fmt"
 	"io"
 	"net"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mcp-memory/servers/internal/platform/dbpool"
 	"github.com/mcp-memory/servers/internal/platform/obs"
 )
 
@@ -23,41 +25,111 @@ type Option struct {
 	Usage   string
 	// Check validates a value and says what is allowed when it is wrong.
 	Check func(string) error
+	// IsBool makes a flag that needs no value (--force); its environment
+	// variable takes true/false.
+	IsBool bool
+	// Secret values are never shown in messages.
+	Secret bool
+	// Show, when set, is how a value appears in messages (a database URL
+	// without its password).
+	Show func(string) string
 }
 
-// Values holds resolved option values by option name.
+// Values holds resolved, checked option values by option name. Its
+// getters panic on a name no option declares: a typo is a programming
+// error that every test run hits, not a silent "".
 type Values map[string]string
 
-// Int returns an option parsed as an integer; the value was checked already.
+// String returns an option's value.
+func (v Values) String(name string) string {
+	s, ok := v[name]
+	if !ok {
+		panic(fmt.Sprintf("launch: no option named %q", name))
+	}
+	return s
+}
+
+// Int returns an option parsed as an integer; its Check guaranteed it parses.
 func (v Values) Int(name string) int {
-	n, _ := strconv.Atoi(v[name])
+	n, err := strconv.Atoi(v.String(name))
+	if err != nil {
+		panic(fmt.Sprintf("launch: option %q is not an integer (%v); give it a Check", name, err))
+	}
 	return n
 }
 
-// Duration returns an option parsed as a duration; the value was checked already.
+// Duration returns an option parsed as a duration; its Check guaranteed it parses.
 func (v Values) Duration(name string) time.Duration {
-	d, _ := time.ParseDuration(v[name])
+	d, err := time.ParseDuration(v.String(name))
+	if err != nil {
+		panic(fmt.Sprintf("launch: option %q is not a duration (%v); give it a Check", name, err))
+	}
 	return d
 }
 
-// parse reads args against opts and the environment. Errors are bad
-// configuration (exit 2) and name the flag, the value, where it came from
-// and what is allowed.
+// Bool returns an option parsed as a boolean; its Check guaranteed it parses.
+func (v Values) Bool(name string) bool {
+	b, err := strconv.ParseBool(v.String(name))
+	if err != nil {
+		panic(fmt.Sprintf("launch: option %q is not a boolean (%v); give it a Check", name, err))
+	}
+	return b
+}
+
+// List returns a comma-separated option as its non-empty, trimmed items.
+func (v Values) List(name string) []string {
+	var out []string
+	for _, s := range strings.Split(v.String(name), ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// parse reads args against opts and the environment. Flags may come
+// before or after positional arguments ("index PATH --force"); "--" ends
+// the flags. Errors are bad configuration (exit 2) and name the flag, the
+// value, where it came from and what is allowed.
 func parse(cmd string, opts []Option, args []string, getenv func(string) string, stderr io.Writer) (Values, []string, error) {
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	raw := map[string]*string{}
+	bools := map[string]*bool{}
 	for _, o := range opts {
+		if o.IsBool {
+			bools[o.Name] = fs.Bool(o.Name, o.Default == "true", usage(o))
+			continue
+		}
 		raw[o.Name] = fs.String(o.Name, o.Default, usage(o))
 	}
-	if err := fs.Parse(args); err != nil {
-		return nil, nil, configError(err)
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, nil, configError(err)
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			positional = append(positional, rest...)
+			break
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	vals := Values{}
 	for _, o := range opts {
-		v, source := *raw[o.Name], "--"+o.Name
+		var v string
+		if o.IsBool {
+			v = strconv.FormatBool(*bools[o.Name])
+		} else {
+			v = *raw[o.Name]
+		}
+		source := "--" + o.Name
 		if !set[o.Name] {
 			source = "default"
 			for _, env := range o.Env {
@@ -67,18 +139,25 @@ func parse(cmd string, opts []Option, args []string, getenv func(string) string,
 				}
 			}
 		}
-		if o.Check != nil {
-			if err := o.Check(v); err != nil {
+		check := o.Check
+		if check == nil && o.IsBool {
+			check = checkBool
+		}
+		if check != nil {
+			if err := check(v); err != nil {
 				shown := v
-				if strings.Contains(o.Name, "token") {
+				switch {
+				case o.Secret:
 					shown = "(hidden)"
+				case o.Show != nil:
+					shown = o.Show(v)
 				}
 				return nil, nil, configError(fmt.Errorf("invalid --%s value %q (from %s): %v", o.Name, shown, source, err))
 			}
 		}
 		vals[o.Name] = v
 	}
-	return vals, fs.Args(), nil
+	return vals, positional, nil
 }
 
 func usage(o Option) string {
@@ -143,6 +222,13 @@ func checkLogLevel(s string) error {
 	return nil
 }
 
+func checkBool(s string) error {
+	if _, err := strconv.ParseBool(s); err != nil {
+		return fmt.Errorf("must be true or false")
+	}
+	return nil
+}
+
 func checkDatabaseURL(s string) error {
 	if s == "" {
 		return fmt.Errorf("must not be empty; for example postgres://user@127.0.0.1:5432/dbname")
@@ -152,6 +238,9 @@ func checkDatabaseURL(s string) error {
 		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 			return fmt.Errorf("must be a postgres:// or postgresql:// URL")
 		}
+	}
+	if err := dbpool.CheckDSN(s); err != nil {
+		return fmt.Errorf("%v; use a URL such as postgres://user@127.0.0.1:5432/dbname or keyword/value pairs such as \"host=127.0.0.1 dbname=x\"", err)
 	}
 	return nil
 }
@@ -168,10 +257,25 @@ func CheckHTTPURL(s string) error {
 // CheckOneOf validates an option against a closed list of values.
 func CheckOneOf(allowed ...string) func(string) error { return checkOneOf(allowed...) }
 
-// RedactURL hides the password of a database URL for messages.
+// CheckIntRange validates an integer option.
+func CheckIntRange(min, max int) func(string) error { return checkIntRange(min, max) }
+
+// CheckDuration validates a duration option.
+func CheckDuration(min, max time.Duration) func(string) error { return checkDuration(min, max) }
+
+var keywordPassword = regexp.MustCompile(`(?i)(password\s*=\s*)('(?:[^'\\]|\\.)*'?|\S+)`)
+
+// RedactURL hides the password of a database URL or keyword/value
+// string for messages.
 func RedactURL(s string) string {
+	if !strings.Contains(s, "://") {
+		return keywordPassword.ReplaceAllString(s, "${1}xxxxx")
+	}
 	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
+	if err != nil {
+		return "(unparsable database url)"
+	}
+	if u.User == nil {
 		return s
 	}
 	if _, ok := u.User.Password(); ok {
