@@ -2,11 +2,11 @@ package launch
 
 import (
 	"flag"
-	"regexp"
 	"fmt"
 	"io"
 	"net"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
