@@ -25,8 +25,7 @@ func isCacheDir(name string) bool {
 		".ruff_cache", ".hypothesis", ".eggs",
 		".gradle", ".m2", ".terraform", ".cargo", ".stack-work", ".dart_tool",
 		".next", ".nuxt", ".svelte-kit", ".parcel-cache", ".turbo", ".yarn", ".pnpm-store", ".angular",
-		".idea", ".vs",
-		"coverage", "htmlcov":
+		".idea", ".vs", "htmlcov":
 		return true
 	}
 	return strings.HasSuffix(name, ".egg-info")
@@ -43,6 +42,9 @@ func outputManifests(name string) []string {
 	case "build":
 		return []string{"package.json", "pyproject.toml", "setup.py", "setup.cfg", "build.gradle", "build.gradle.kts",
 			"settings.gradle", "settings.gradle.kts", "CMakeLists.txt", "meson.build", "pubspec.yaml"}
+	case "coverage":
+		// Jest, nyc and coverage.py reports; GOROOT has src/internal/coverage.
+		return []string{"package.json", "pyproject.toml", "setup.py", "setup.cfg", "tox.ini"}
 	case "dist":
 		return []string{"package.json", "pyproject.toml", "setup.py", "setup.cfg"}
 	case "out":

@@ -252,44 +252,46 @@ func TestScan_BuiltinIgnores(t *testing.T) {
 	root := t.TempDir()
 	git(t, root, "init", "-q")
 	writeTree(t, root, map[string]string{
-		"package.json":             "{}\n",
-		"package-lock.json":        "{}\n",
-		"yarn.lock":                "x\n",
-		"go.mod":                   "module x\n",
-		"go.sum":                   "x\n",
-		"main.go":                  "package main\n",
-		"node_modules/a/index.js":  "x\n",
-		"web/node_modules/b.js":    "x\n",
-		".venv/lib/site.py":        "x\n",
-		"pkg/__pycache__/m.pyc":    "x\n",
-		"dist/bundle.js":           "x\n", // beside package.json: output
-		"build/out.js":             "x\n",
-		"vendor/golang.org/x/a.go": "package a\n",     // beside go.mod: vendored
-		"src/go/build/build.go":    "package build\n", // no manifest beside it: source
-		"src/cmd/dist/main.go":     "package main\n",
-		"static/app.min.js":        "x\n",
-		"static/app.js.map":        "{}\n",
-		"static/app.js":            "let a = 1;\n",
-		"py/Cargo.lock":            "x\n",
-		"py/poetry.lock":           "x\n",
-		"rust/Cargo.toml":          "[package]\n",
-		"rust/target/debug/x.rs":   "fn main() {}\n",
-		"lib.egg-info/PKG-INFO":    "x\n",
+		"package.json":               "{}\n",
+		"package-lock.json":          "{}\n",
+		"yarn.lock":                  "x\n",
+		"go.mod":                     "module x\n",
+		"go.sum":                     "x\n",
+		"main.go":                    "package main\n",
+		"node_modules/a/index.js":    "x\n",
+		"web/node_modules/b.js":      "x\n",
+		".venv/lib/site.py":          "x\n",
+		"pkg/__pycache__/m.pyc":      "x\n",
+		"dist/bundle.js":             "x\n", // beside package.json: output
+		"build/out.js":               "x\n",
+		"vendor/golang.org/x/a.go":   "package a\n",     // beside go.mod: vendored
+		"src/go/build/build.go":      "package build\n", // no manifest beside it: source
+		"src/cmd/dist/main.go":       "package main\n",
+		"src/internal/coverage/c.go": "package coverage\n",
+		"coverage/lcov.info":         "TN:\n", // beside package.json: a report
+		"static/app.min.js":          "x\n",
+		"static/app.js.map":          "{}\n",
+		"static/app.js":              "let a = 1;\n",
+		"py/Cargo.lock":              "x\n",
+		"py/poetry.lock":             "x\n",
+		"rust/Cargo.toml":            "[package]\n",
+		"rust/target/debug/x.rs":     "fn main() {}\n",
+		"lib.egg-info/PKG-INFO":      "x\n",
 	})
 	res, err := scan.Scan(context.Background(), root, scan.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"go.mod", "main.go", "package.json", "rust/Cargo.toml", "src/cmd/dist/main.go", "src/go/build/build.go", "static/app.js"}
+	want := []string{"go.mod", "main.go", "package.json", "rust/Cargo.toml", "src/cmd/dist/main.go", "src/go/build/build.go", "src/internal/coverage/c.go", "static/app.js"}
 	if d := diff(want, paths(res)); d != "" {
 		t.Errorf("files:\n%s", d)
 	}
 	if res.IgnoredBy["built-in"] != res.Skipped[codebase.SkipIgnored] {
 		t.Errorf("ignored by source %v, total ignored %d", res.IgnoredBy, res.Skipped[codebase.SkipIgnored])
 	}
-	// 9 directories and 7 files; .git is not counted.
-	if res.IgnoredDirs != 9 || res.Skipped[codebase.SkipIgnored] != 16 {
-		t.Errorf("ignored dirs %d, ignored entries %d; want 9 and 16 (examples %v)", res.IgnoredDirs, res.Skipped[codebase.SkipIgnored], res.Examples)
+	// 10 directories and 7 files; .git is not counted.
+	if res.IgnoredDirs != 10 || res.Skipped[codebase.SkipIgnored] != 17 {
+		t.Errorf("ignored dirs %d, ignored entries %d; want 10 and 17 (examples %v)", res.IgnoredDirs, res.Skipped[codebase.SkipIgnored], res.Examples)
 	}
 
 	// A .gitignore or .mcpignore rule that matches overrides the built-in
