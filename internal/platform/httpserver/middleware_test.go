@@ -19,6 +19,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/mcp-memory/servers/internal/platform/httpserver"
 	"github.com/mcp-memory/servers/internal/platform/mcpserver"
 	"github.com/mcp-memory/servers/internal/platform/obs"
 	"github.com/mcp-memory/servers/internal/platform/obs/obstest"
@@ -396,12 +397,14 @@ func TestMCP_RequestIDReachesToolCall(t *testing.T) {
 			return thing{Name: in.Name}, nil
 		},
 	}
-	ms, err := mcpserver.New(mcpserver.Config{Name: "codebase-mcp", Version: "t"}, logger,
-		obs.NewRequestMetrics(prometheus.NewRegistry(), prefix), []tool.Tool{echo})
+	reg := prometheus.NewRegistry()
+	metrics := obs.NewRequestMetrics(reg, prefix)
+	ms, err := mcpserver.New(mcpserver.Config{Name: "codebase-mcp", Version: "t"}, logger, metrics, []tool.Tool{echo})
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := newFixture(t, withLogger(logger), withMCP(ms.StreamableHTTP()), withAuth("tok"))
+	f := newFixture(t, withLogger(logger), withMCP(ms.StreamableHTTP()), withAuth("tok"),
+		func(_ *httpserver.Config, d *httpserver.Deps) { d.Metrics, d.Gatherer = metrics, reg })
 	ts := httptest.NewServer(f.h)
 	t.Cleanup(ts.Close)
 
@@ -452,5 +455,13 @@ func TestMCP_RequestIDReachesToolCall(t *testing.T) {
 	}
 	if ctx, _ := lines[0]["context"].(map[string]any); ctx["transport"] != "mcp_streamable_http" {
 		t.Errorf("context = %v, want transport mcp_streamable_http", lines[0]["context"])
+	}
+	// ... and counted once: under the tool, not again under the transport.
+	if got := obstest.Counter(t, reg, prefix+"_requests_total", map[string]string{"operation": "echo", "outcome": "success"}); got != 1 {
+		t.Errorf("requests_total{echo} = %v, want 1", got)
+	}
+	transport := obstest.Counter(t, reg, prefix+"_requests_total", map[string]string{"operation": "mcp_streamable_http", "outcome": "success"})
+	if want := float64(len(logs.Events(t, "http_request")) - 1); transport != want {
+		t.Errorf("requests_total{mcp_streamable_http} = %v, want %v (every HTTP request but the tool call)", transport, want)
 	}
 }

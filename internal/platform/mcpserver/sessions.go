@@ -106,3 +106,13 @@ func endSession(h http.Handler) func(id string) {
 		h.ServeHTTP(httptest.NewRecorder(), r)
 	}
 }
+
+// LiveSessions returns the number of live Streamable HTTP sessions.
+func (s *Server) LiveSessions() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sessions == nil {
+		return 0
+	}
+	return s.sessions.Len()
+}
