@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -40,6 +41,8 @@ type run struct {
 	embedErr                     error
 	missingEmbeddings            int
 	settings                     pgstore.Settings
+	// outage is set when the database went away during the current pass.
+	outage atomic.Bool
 }
 
 func newRun(s *Service, job Job, progress func(Job)) *run {
@@ -72,7 +75,7 @@ func (r *run) pipeline(ctx context.Context) (pgstore.Outcome, error) {
 	s, job := r.s, r.job
 	var st pgstore.Settings
 	var ok bool
-	if err := s.persist(ctx, func() error {
+	if err := r.persist(ctx, func() error {
 		var err error
 		st, ok, err = s.store.Settings(ctx, job.ProjectID)
 		return err
@@ -101,22 +104,48 @@ func (r *run) pipeline(ctx context.Context) (pgstore.Outcome, error) {
 		return out, nil
 	}
 
-	t = time.Now()
+	// A database outage during a pass may have lost commits that were
+	// acknowledged (a crash with synchronous_commit off, a failover), so
+	// after one the files are compared again and what is missing redone.
+	for pass := 0; ; pass++ {
+		r.outage.Store(false)
+		if err := r.sync(ctx, res, pass); err != nil {
+			return pgstore.Outcome{}, err
+		}
+		if !r.outage.Load() || pass == 3 {
+			break
+		}
+	}
+	if r.embedErr == nil {
+		if err := r.fillMissing(ctx); err != nil {
+			return pgstore.Outcome{}, err
+		}
+	}
+	return r.finish(ctx)
+}
+
+// sync brings the stored files of the repository in line with the scan:
+// changed files are re-indexed, vanished ones deleted. The first pass
+// sets the progress counters; later passes only repair.
+func (r *run) sync(ctx context.Context, res *scan.Result, pass int) error {
+	s, job := r.s, r.job
+	t := time.Now()
 	var stored map[string]pgstore.FileState
-	if err := s.persist(ctx, func() error {
+	if err := r.persist(ctx, func() error {
 		var err error
 		stored, err = s.store.FileStates(ctx, job.ProjectID, job.RepositoryID)
 		return err
 	}); err != nil {
-		return pgstore.Outcome{}, err
+		return err
 	}
 	var todo []codebase.File
 	seen := make(map[string]bool, len(res.Files))
+	unchanged := 0
 	for _, f := range res.Files {
 		seen[f.Path] = true
 		old, ok := stored[f.Path]
-		if !job.Force && ok && old.Size == f.Size && old.ModTime.Equal(f.ModTime.Truncate(time.Microsecond)) {
-			r.unchanged++
+		if (pass > 0 || !job.Force) && ok && old.Size == f.Size && old.ModTime.Equal(f.ModTime.Truncate(time.Microsecond)) {
+			unchanged++
 			continue
 		}
 		todo = append(todo, f)
@@ -128,40 +157,50 @@ func (r *run) pipeline(ctx context.Context) (pgstore.Outcome, error) {
 		}
 	}
 	r.addPhase("compare", t)
-	r.filesTotal = len(res.Files)
-	r.filesDone = r.unchanged
-
-	if err := r.setPhase(ctx, "indexing"); err != nil {
-		return pgstore.Outcome{}, err
+	if pass == 0 {
+		r.unchanged = unchanged
+		r.filesTotal = len(res.Files)
+		r.filesDone = r.unchanged
+		if err := r.setPhase(ctx, "indexing"); err != nil {
+			return err
+		}
+	} else {
+		if len(todo) == 0 && len(gone) == 0 {
+			return nil
+		}
+		s.log.InfoContext(ctx, "indexing_repair", "context", r.logContext(map[string]any{
+			"files": len(todo), "deleted": len(gone), "reason": "commits lost in a database outage"}))
+		r.filesDone -= len(todo) // counted again as they are redone
 	}
 	if err := r.indexFiles(ctx, todo, stored); err != nil {
-		return pgstore.Outcome{}, err
+		return err
 	}
 	if len(gone) > 0 {
 		if err := r.setPhase(ctx, "deleting"); err != nil {
-			return pgstore.Outcome{}, err
+			return err
 		}
 		t = time.Now()
 		for i := 0; i < len(gone); i += s.cfg.BatchFiles {
 			b := &prepared{deleted: gone[i:min(i+s.cfg.BatchFiles, len(gone))]}
 			if err := r.write(ctx, b); err != nil {
-				return pgstore.Outcome{}, err
+				return err
 			}
 			r.deleted += len(b.deleted)
 		}
 		r.addPhase("delete", t)
 	}
-	if r.embedErr == nil {
-		if err := r.fillMissing(ctx); err != nil {
-			return pgstore.Outcome{}, err
-		}
-	}
-	return r.finish(ctx)
+	return nil
+}
+
+// persist runs an idempotent database step through [Service.persist] and
+// notes whether the database went away meanwhile.
+func (r *run) persist(ctx context.Context, step func() error) error {
+	return r.s.persist(ctx, step, func() { r.outage.Store(true) })
 }
 
 // setPhase records the job's phase (and renews its lease).
 func (r *run) setPhase(ctx context.Context, phase string) error {
-	return r.s.persist(ctx, func() error {
+	return r.persist(ctx, func() error {
 		cancel, err := r.s.store.UpdateProgress(ctx, r.progressRow(phase))
 		if err == nil && cancel {
 			return errCancelled
@@ -348,7 +387,7 @@ func (r *run) embed(ctx context.Context, chunks []pgstore.ChunkRow) error {
 	}
 	known := map[string][]float32{}
 	if !r.job.Force {
-		if err := r.s.persist(ctx, func() error {
+		if err := r.persist(ctx, func() error {
 			var err error
 			known, err = r.s.store.Embeddings(ctx, r.job.ProjectID, hashes)
 			return err
@@ -459,7 +498,7 @@ func (r *run) write(ctx context.Context, p *prepared) error {
 	b := pgstore.Batch{ProjectID: r.job.ProjectID, RepositoryID: r.job.RepositoryID,
 		Files: p.files, Chunks: p.chunks, Touched: p.touched, Deleted: p.deleted, Progress: prog}
 	var cancel bool
-	if err := r.s.persist(ctx, func() error {
+	if err := r.persist(ctx, func() error {
 		var err error
 		cancel, err = r.s.store.WriteBatch(ctx, b)
 		return err
@@ -497,7 +536,7 @@ func (r *run) fillMissing(ctx context.Context) error {
 	page := r.s.cfg.EmbedBatch * 4
 	for {
 		var ms []pgstore.MissingEmbedding
-		if err := r.s.persist(ctx, func() error {
+		if err := r.persist(ctx, func() error {
 			var err error
 			ms, err = r.s.store.MissingEmbeddings(ctx, r.job.ProjectID, after, page)
 			return err
@@ -529,7 +568,7 @@ func (r *run) fillMissing(ctx context.Context) error {
 		}
 		t := time.Now()
 		var cancel bool
-		if err := r.s.persist(ctx, func() error {
+		if err := r.persist(ctx, func() error {
 			var err error
 			cancel, err = r.s.store.SetEmbeddings(ctx, r.job.ProjectID, vecs, r.progressRow("embedding_missing"))
 			return err
@@ -550,7 +589,7 @@ func (r *run) finish(ctx context.Context) (pgstore.Outcome, error) {
 	s, job := r.s, r.job
 	var byLang map[string]int
 	var missing int
-	if err := s.persist(ctx, func() error {
+	if err := r.persist(ctx, func() error {
 		if _, err := s.store.RepositoryDone(ctx, job.ProjectID, job.RepositoryID, r.commit, r.settings); err != nil {
 			return err
 		}

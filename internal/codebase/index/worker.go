@@ -111,14 +111,14 @@ func (s *Service) execute(parent context.Context, job Job, progress func(Job), s
 	if out.Status != codebase.JobCompleted {
 		// Counts must match the rows that stay; indexed_at and commit stay
 		// those of the last completed job.
-		_ = s.persist(fctx, func() error { return s.store.RecountRepository(fctx, job.ProjectID, job.RepositoryID) })
+		_ = s.persist(fctx, func() error { return s.store.RecountRepository(fctx, job.ProjectID, job.RepositoryID) }, nil)
 	}
 	var final Job
 	ferr := s.persist(fctx, func() error {
 		var err error
 		final, err = s.store.FinishJob(fctx, out)
 		return err
-	})
+	}, nil)
 	if ferr != nil {
 		s.log.ErrorContext(fctx, "index_job_finish_failed", "error", ferr.Error(), "context", r.logContext(nil))
 		return job
@@ -167,9 +167,9 @@ func (s *Service) heartbeat(ctx context.Context, job Job, cancel context.CancelC
 }
 
 // persist runs an idempotent database step. While the database is
-// unreachable it waits for it (the job pauses) and then runs the step
-// again; other errors return at once.
-func (s *Service) persist(ctx context.Context, step func() error) error {
+// unreachable it waits for it (the job pauses; onOutage, if set, is told)
+// and then runs the step again; other errors return at once.
+func (s *Service) persist(ctx context.Context, step func() error, onOutage func()) error {
 	busy := 0
 	paused := time.Time{}
 	for {
@@ -191,6 +191,9 @@ func (s *Service) persist(ctx context.Context, step func() error) error {
 			}
 		} else if paused.IsZero() {
 			paused = time.Now()
+			if onOutage != nil {
+				onOutage()
+			}
 			s.log.WarnContext(ctx, "indexing_paused", "error", err.Error(), "context", map[string]any{
 				"reason": "database unreachable; the job continues when it is back"})
 		}
