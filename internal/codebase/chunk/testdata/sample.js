@@ -28,7 +28,7 @@ export const handler = async (req) => {
 };
 
 Shape.prototype.perimeter = function () {
-  return 0;
+  return this.sides * 2;
 };
 
 console.log(greet("x"));
