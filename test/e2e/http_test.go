@@ -34,7 +34,7 @@ func sameKeys(m map[string]any, want ...string) bool {
 	return strings.Join(keys(m), ",") == strings.Join(want, ",")
 }
 
-// checkHealthy checks a /health document against CONTRACT.md for a
+// checkHealthy checks a /health document against docs/api.md for a
 // healthy server with the given pool bounds.
 func checkHealthy(t *testing.T, name string, h map[string]any, minSize, maxSize float64) {
 	t.Helper()
@@ -86,7 +86,7 @@ func checkHealthy(t *testing.T, name string, h map[string]any, minSize, maxSize 
 	}
 }
 
-// TestHealth: /health answers 200 with exactly the CONTRACT.md fields and
+// TestHealth: /health answers 200 with exactly the docs/api.md fields and
 // the default pool bounds of each server.
 func TestHealth(t *testing.T) {
 	t.Parallel()
@@ -177,7 +177,7 @@ func findMetric(ms []map[string]any, name string) map[string]any {
 	return nil
 }
 
-// TestMetrics: Prometheus text by default, the CONTRACT.md JSON with
+// TestMetrics: Prometheus text by default, the docs/api.md JSON with
 // Accept: application/json; request, error, duration, pool, Go runtime and
 // process metrics are present.
 func TestMetrics(t *testing.T) {
@@ -271,7 +271,7 @@ func TestMetrics(t *testing.T) {
 }
 
 // TestMetricsErrorsTotalBeforeFirstError: *_errors_total is one of the
-// metrics CONTRACT.md lists, so it must be exposed (at 0) before the first
+// metrics docs/api.md lists, so it must be exposed (at 0) before the first
 // failed request, or dashboards and alerts on it see no data.
 func TestMetricsErrorsTotalBeforeFirstError(t *testing.T) {
 	t.Parallel()
@@ -321,7 +321,7 @@ func TestAuth(t *testing.T) {
 
 var timestampRE = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z$`)
 
-// checkLogLines checks every line against the CONTRACT.md log fields.
+// checkLogLines checks every line against the docs/api.md log fields.
 func checkLogLines(t *testing.T, name string, lines []logLine) {
 	t.Helper()
 	levels := map[string]bool{"DEBUG": true, "INFO": true, "WARNING": true, "ERROR": true, "CRITICAL": true}
@@ -352,7 +352,7 @@ func checkRequestLine(t *testing.T, l logLine, operation, outcome string) {
 	}
 }
 
-// TestLogs: every stderr line is a CONTRACT.md JSON log line, and a
+// TestLogs: every stderr line is a docs/api.md JSON log line, and a
 // request's line carries the client's X-Request-ID.
 func TestLogs(t *testing.T) {
 	t.Parallel()

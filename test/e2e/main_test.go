@@ -1,7 +1,7 @@
 //go:build e2e
 
 // Package e2e_test runs the real codebase-mcp and workflow-mcp binaries as
-// separate processes against real PostgreSQL and checks what CONTRACT.md
+// separate processes against real PostgreSQL and checks what docs/api.md
 // promises from the outside: commands, flags, environment, exit codes,
 // /health, /metrics, logs, MCP transports and shutdown.
 //

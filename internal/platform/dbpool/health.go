@@ -6,7 +6,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// Health statuses (CONTRACT.md /health).
+// Health statuses (docs/api.md /health).
 const (
 	StatusHealthy   = "healthy"
 	StatusDegraded  = "degraded"

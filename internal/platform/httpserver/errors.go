@@ -53,7 +53,7 @@ func codeForStatus(status int) apperr.Code {
 }
 
 // ErrorBody is the JSON error document of every REST route. Details is
-// always sent, as {} when there are none, as CONTRACT.md shows it.
+// always sent, as {} when there are none, as docs/api.md shows it.
 type ErrorBody struct {
 	Error   apperr.Code    `json:"error"`
 	Message string         `json:"message"`
@@ -91,7 +91,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func notFound(r *http.Request) error {
-	return apperr.New(apperr.NotFound, "no route %s %s; see CONTRACT.md for the routes", r.Method, r.URL.Path)
+	return apperr.New(apperr.NotFound, "no route %s %s; docs/api.md lists the routes", r.Method, r.URL.Path)
 }
 
 // unmatched answers requests that match no route with a JSON error: 405

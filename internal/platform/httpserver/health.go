@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+
+	"github.com/mcp-memory/servers/internal/platform/obs"
 )
 
-// HealthReport is the /health document of CONTRACT.md.
+// HealthReport is the /health document (docs/api.md).
 type HealthReport struct {
 	Status         string            `json:"status"`
 	Timestamp      string            `json:"timestamp"`
@@ -45,7 +47,7 @@ func (s *Server) metricsHandler() http.Handler {
 	prom := promHandler(s.deps.Gatherer, s.deps.Logger)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if wantsJSON(r) {
-			m, err := gatherJSON(s.deps.Gatherer)
+			m, err := obs.GatherJSON(s.deps.Gatherer)
 			if err != nil {
 				writeError(w, r, s.deps.Logger, err)
 				return

@@ -1,5 +1,5 @@
 // Package httpserver is the HTTP front of a server: /health, /metrics, the
-// MCP transports and the REST routes of CONTRACT.md, behind request IDs,
+// MCP transports and the REST routes of docs/api.md, behind request IDs,
 // logging, metrics, a body size limit, bearer-token auth and Origin checks,
 // with graceful shutdown. It maps application errors to HTTP statuses in
 // one table.

@@ -218,7 +218,7 @@ func (f *fixture) do(tb testing.TB, method, target, body string, header ...strin
 }
 
 // errorBody decodes a REST error document, failing unless it has exactly
-// the fields of CONTRACT.md.
+// the fields of docs/api.md.
 func errorBody(tb testing.TB, rec *httptest.ResponseRecorder) map[string]any {
 	tb.Helper()
 	if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {

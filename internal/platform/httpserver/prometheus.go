@@ -6,8 +6,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-
-	"github.com/mcp-memory/servers/internal/platform/obs"
 )
 
 func promHandler(g prometheus.Gatherer, log *slog.Logger) http.Handler {
@@ -16,5 +14,3 @@ func promHandler(g prometheus.Gatherer, log *slog.Logger) http.Handler {
 		ErrorHandling: promhttp.ContinueOnError,
 	})
 }
-
-func gatherJSON(g prometheus.Gatherer) (obs.MetricsJSON, error) { return obs.GatherJSON(g) }

@@ -5,7 +5,7 @@ import (
 	"flag"
 )
 
-// Exit codes of CONTRACT.md.
+// Exit codes of docs/api.md.
 const (
 	ExitOK        = 0
 	ExitRuntime   = 1

@@ -1,5 +1,5 @@
 // Package obs builds the observability primitives every server shares: the
-// structured logger (JSON per CONTRACT.md, or tint for humans), the
+// structured logger (JSON per docs/api.md, or tint for humans), the
 // Prometheus registry and request metrics, and the request-ID context.
 package obs
 
@@ -17,7 +17,7 @@ import (
 )
 
 // LevelCritical is the level above ERROR used for failures that need an
-// operator now. slog has no such level; CONTRACT.md names it.
+// operator now. slog has no such level; docs/api.md names it.
 const LevelCritical = slog.LevelError + 4
 
 // Log formats accepted by [LogConfig.Format].
@@ -26,7 +26,7 @@ const (
 	FormatText = "text"
 )
 
-// timestampLayout is RFC 3339 in UTC with millisecond precision; CONTRACT.md
+// timestampLayout is RFC 3339 in UTC with millisecond precision; docs/api.md
 // allows at most microseconds.
 const timestampLayout = "2006-01-02T15:04:05.000Z"
 
@@ -60,7 +60,7 @@ func ParseLevel(s string) (slog.Level, error) {
 	return 0, fmt.Errorf("unknown log level %q", s)
 }
 
-// LevelName returns the CONTRACT.md name of a level.
+// LevelName returns the docs/api.md name of a level.
 func LevelName(l slog.Level) string {
 	switch {
 	case l >= LevelCritical:
@@ -81,7 +81,7 @@ func LevelName(l slog.Level) string {
 func NewLogger(cfg LogConfig) *slog.Logger {
 	var h slog.Handler
 	if cfg.Format == FormatText {
-		h = tint.NewHandler(cfg.Writer, &tint.Options{
+		h = tint.NewTextHandler(cfg.Writer, &tint.Options{
 			Level:      cfg.Level,
 			TimeFormat: time.TimeOnly,
 			NoColor:    !isTerminal(cfg.Writer),
@@ -102,7 +102,7 @@ func NewLogger(cfg LogConfig) *slog.Logger {
 	return slog.New(contextHandler{h}).With("server_id", cfg.ServerID)
 }
 
-// contractAttr renames slog's built-in keys to the CONTRACT.md fields.
+// contractAttr renames slog's built-in keys to the docs/api.md fields.
 func contractAttr(groups []string, a slog.Attr) slog.Attr {
 	if len(groups) > 0 {
 		return a

@@ -14,7 +14,7 @@ import (
 	"github.com/mcp-memory/servers/internal/platform/obs"
 )
 
-// timestampRE is RFC 3339 in UTC with millisecond precision, as CONTRACT.md
+// timestampRE is RFC 3339 in UTC with millisecond precision, as docs/api.md
 // shows it ("2026-11-26T20:27:52.123Z").
 var timestampRE = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$`)
 
@@ -90,7 +90,7 @@ func TestNewLogger_JSONContractFields(t *testing.T) {
 	}
 	for _, slogKey := range []string{"time", "msg"} {
 		if _, ok := line[slogKey]; ok {
-			t.Errorf("line has slog's own key %q; CONTRACT.md names it differently: %v", slogKey, line)
+			t.Errorf("line has slog's own key %q; docs/api.md names it differently: %v", slogKey, line)
 		}
 	}
 	if _, ok := line["request_id"]; ok {

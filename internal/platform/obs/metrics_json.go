@@ -8,7 +8,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 )
 
-// MetricsJSON is the JSON form of /metrics (CONTRACT.md): one entry per
+// MetricsJSON is the JSON form of /metrics (docs/api.md): one entry per
 // metric family, with the series of a family summed.
 type MetricsJSON struct {
 	Counters   []CounterJSON   `json:"counters"`

@@ -1,5 +1,5 @@
 // Package obstest captures what an [obs] logger writes so tests can assert
-// on the JSON log lines of CONTRACT.md. It is for tests only.
+// on the JSON log lines of docs/api.md. It is for tests only.
 package obstest
 
 import (
