@@ -17,13 +17,16 @@ help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 deps: ## download Go modules
+	@echo "deps: downloading Go modules (first time only)" >&2
 	$(GO) mod download
 
 build: ## build both binaries into bin/
+	@echo "build: compiling bin/codebase-mcp and bin/workflow-mcp (the first build compiles the tree-sitter grammars with cgo: about 2 minutes on 2 cores; later builds take seconds)" >&2
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/codebase-mcp ./cmd/codebase-mcp
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/workflow-mcp ./cmd/workflow-mcp
 
 db: ## install (if needed) and start the local PostgreSQL + pgvector cluster
+	@echo "db: starting the local PostgreSQL cluster (the first time it installs PostgreSQL and builds pgvector: about 30 s to a few minutes)" >&2
 	bash $(DEV_DB) start >/dev/null
 
 db-stop: ## stop the local cluster
@@ -43,7 +46,7 @@ test: db ## unit, integration and end-to-end tests against the local database, a
 	$(GO) vet -tags e2e ./test/...
 	$(DB_ENV); $(GO) test -race -count=1 -tags e2e ./...
 
-bench: migrate ## /health and /metrics latency of both servers (report in docs/performance/)
+bench: migrate ## /health and /metrics latency of both servers (report in bench-results/)
 	bash scripts/bench.sh
 
 validate: test bench ## the scenario suite (grows with later issues): tests plus benchmarks

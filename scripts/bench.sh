@@ -2,7 +2,8 @@
 # bench.sh — start both servers on benchmark ports against the local cluster,
 # measure /health and /metrics latency with test/bench, stop the servers.
 # Used by `make bench` (which builds and migrates first). The report goes
-# to docs/performance/platform-bench.json.
+# to bench-results/ (git-ignored); copy it to docs/performance/ on purpose
+# when the committed figures should change.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 eval "$(bash scripts/dev-db.sh env)"
@@ -24,9 +25,10 @@ pids+=($!)
 bin/workflow-mcp serve --port "$WF_PORT" --log-level warning --codebase-url "http://127.0.0.1:$CB_PORT" 2>"$logdir/workflow.log" &
 pids+=($!)
 
-mkdir -p docs/performance
+mkdir -p bench-results
 go run ./test/bench \
   -codebase "http://127.0.0.1:$CB_PORT" \
   -workflow "http://127.0.0.1:$WF_PORT" \
   -n "$N" \
-  -out docs/performance/platform-bench.json
+  -out bench-results/platform-bench.json
+echo "bench: report in bench-results/platform-bench.json (docs/performance/ holds the committed figures)" >&2

@@ -472,8 +472,16 @@ start_cluster() {
       die "$PGDATA_DIR is not empty but has no PG_VERSION (interrupted initdb?). Remove $PGDATA_DIR and run start again."
     fi
     log "initdb (PostgreSQL $PG_VER) in $PGDATA_DIR ..."
-    as_pg "$PG_BINDIR/initdb" -D "$PGDATA_DIR" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >&2 ||
+    # initdb's own chatter ("Success. You can now start the database server
+    # using pg_ctl ...") is noise here; it is shown only when initdb fails.
+    local initlog
+    initlog=$(mktemp)
+    if ! as_pg "$PG_BINDIR/initdb" -D "$PGDATA_DIR" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$initlog" 2>&1; then
+      cat "$initlog" >&2
+      rm -f "$initlog"
       die "initdb failed (see output above). Remove $PGDATA_DIR and retry."
+    fi
+    rm -f "$initlog"
   fi
 
   if pg_running; then

@@ -7,8 +7,15 @@ cd "$(dirname "$0")/.."
 eval "$(bash scripts/dev-db.sh env)"
 
 export LOG_FORMAT="${LOG_FORMAT:-text}"
-CB_PORT="${CODEBASE_MCP_PORT:-8020}"
+# The documented variables decide the ports. PORT is the generic fallback
+# of a single server; with two servers it applies to codebase-mcp, and
+# workflow-mcp keeps WORKFLOW_MCP_PORT or 8010.
+CB_PORT="${CODEBASE_MCP_PORT:-${PORT:-8020}}"
 WF_PORT="${WORKFLOW_MCP_PORT:-8010}"
+if [ "$CB_PORT" = "$WF_PORT" ]; then
+  echo "run: both servers would use port $CB_PORT; set CODEBASE_MCP_PORT and WORKFLOW_MCP_PORT to different ports" >&2
+  exit 2
+fi
 
 pids=()
 stop() {
@@ -22,7 +29,7 @@ trap stop INT TERM
 
 bin/codebase-mcp serve --port "$CB_PORT" &
 pids+=($!)
-bin/workflow-mcp serve --port "$WF_PORT" --codebase-url "http://127.0.0.1:$CB_PORT" &
+bin/workflow-mcp serve --port "$WF_PORT" --codebase-url "${CODEBASE_MCP_URL:-http://127.0.0.1:$CB_PORT}" &
 pids+=($!)
 
 # healthy PORT: true when GET /health answers 200 (bash's /dev/tcp, so no
