@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	pgxvec "github.com/pgvector/pgvector-go/pgx"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/mcp-memory/servers/internal/codebase"
@@ -41,6 +42,9 @@ func newEnv(tb testing.TB) *env {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { conn.Close(context.Background()) })
+	if err := pgxvec.RegisterTypes(ctx, conn); err != nil {
+		tb.Fatal(err)
+	}
 	return &env{store: pgstore.New(pool), conn: conn, reg: prometheus.NewRegistry(), log: log}
 }
 
