@@ -3,12 +3,15 @@ package main
 import (
 	"testing"
 
+	"github.com/mcp-memory/servers/internal/platform/mcpserver"
 	"github.com/mcp-memory/servers/internal/platform/mcpserver/toolsnap"
 )
 
-// TestReadmeToolList keeps the README's tool list equal to the tools this
-// binary serves. The static definitions need no database.
-func TestReadmeToolList(t *testing.T) {
+// TestDocs keeps the README's tool list and docs/api.md's route table
+// equal to what this binary serves. The static definitions need no
+// database.
+func TestDocs(t *testing.T) {
 	s := spec()
-	toolsnap.CheckReadme(t, "../../README.md", s.ServerID, s.Tools())
+	toolsnap.CheckSection(t, "../../README.md", "tools:"+s.ServerID, mcpserver.ToolsMarkdown(s.Tools()))
+	toolsnap.CheckSection(t, "../../docs/api.md", "routes:"+s.ServerID, mcpserver.RoutesMarkdown(s.Tools()))
 }

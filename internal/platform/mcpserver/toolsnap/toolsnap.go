@@ -5,7 +5,9 @@
 // (An environment variable rather than an -update flag, because `go test
 // ./... -update` fails in every package that does not define the flag.)
 //
-// It also checks that the README's generated tool list is current.
+// It also checks that generated sections of the docs (the README's tool
+// list, docs/api.md's routes) are current, and that every tool's hints
+// agree with its name (tool.CheckAnnotations).
 package toolsnap
 
 import (
@@ -28,6 +30,12 @@ func Check(tb testing.TB, dir string, tools []tool.Tool) {
 	update := os.Getenv("UPDATE_TOOLSNAPS") == "1"
 	want := map[string]bool{}
 	for _, t := range tools {
+		if t.Meta().RESTOnly {
+			continue
+		}
+		if err := tool.CheckAnnotations(t.Meta()); err != nil {
+			tb.Errorf("%v", err)
+		}
 		mt, err := mcpserver.Describe(t)
 		if err != nil {
 			tb.Fatal(err)
@@ -69,30 +77,30 @@ func Check(tb testing.TB, dir string, tools []tool.Tool) {
 	}
 }
 
-// CheckReadme checks that the part of the README at readmePath between
-// the lines "<!-- tools:NAME -->" and "<!-- /tools:NAME -->" is the
-// generated tool list; UPDATE_TOOLSNAPS=1 rewrites it.
-func CheckReadme(tb testing.TB, readmePath, name string, tools []tool.Tool) {
+// CheckSection checks that the part of the document at path between the
+// lines "<!-- SECTION -->" and "<!-- /SECTION -->" is content, a text
+// generated from the definitions (the README's tool list, docs/api.md's
+// route tables); UPDATE_TOOLSNAPS=1 rewrites it.
+func CheckSection(tb testing.TB, path, section, content string) {
 	tb.Helper()
-	begin, end := "<!-- tools:"+name+" -->\n", "<!-- /tools:"+name+" -->"
-	b, err := os.ReadFile(readmePath)
+	begin, end := "<!-- "+section+" -->\n", "<!-- /"+section+" -->"
+	b, err := os.ReadFile(path)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	s := string(b)
 	i, j := strings.Index(s, begin), strings.Index(s, end)
 	if i < 0 || j < i {
-		tb.Fatalf("%s has no %q ... %q section for the tool list", readmePath, strings.TrimSpace(begin), end)
+		tb.Fatalf("%s has no %q ... %q section", path, strings.TrimSpace(begin), end)
 	}
-	got := mcpserver.ToolsMarkdown(tools)
-	if s[i+len(begin):j] == got {
+	if s[i+len(begin):j] == content {
 		return
 	}
 	if os.Getenv("UPDATE_TOOLSNAPS") == "1" {
-		if err := os.WriteFile(readmePath, []byte(s[:i+len(begin)]+got+s[j:]), 0o644); err != nil {
+		if err := os.WriteFile(path, []byte(s[:i+len(begin)]+content+s[j:]), 0o644); err != nil {
 			tb.Fatal(err)
 		}
 		return
 	}
-	tb.Errorf("the %s tool list in %s is out of date: run UPDATE_TOOLSNAPS=1 go test ./... \nwant:\n%s", name, readmePath, got)
+	tb.Errorf("the %s section of %s is out of date: run UPDATE_TOOLSNAPS=1 go test ./... \nwant:\n%s", section, path, content)
 }

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/mcp-memory/servers/internal/platform/mcpserver"
 	"github.com/mcp-memory/servers/internal/platform/mcpserver/toolsnap"
 	"github.com/mcp-memory/servers/internal/platform/tool"
 )
@@ -89,18 +90,18 @@ func TestCheck(t *testing.T) {
 	}
 }
 
-func TestCheckReadme(t *testing.T) {
+func TestCheckSection(t *testing.T) {
 	readme := filepath.Join(t.TempDir(), "README.md")
 	stale := "# x\n<!-- tools:codebase-mcp -->\nold\n<!-- /tools:codebase-mcp -->\ntail\n"
 	if err := os.WriteFile(readme, []byte(stale), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	tools := []tool.Tool{def("Find code | by meaning.")}
-	if errs := run(func(tb testing.TB) { toolsnap.CheckReadme(tb, readme, "codebase-mcp", tools) }); len(errs) != 1 || !strings.Contains(errs[0], "out of date") {
+	if errs := run(func(tb testing.TB) { toolsnap.CheckSection(tb, readme, "tools:codebase-mcp", mcpserver.ToolsMarkdown(tools)) }); len(errs) != 1 || !strings.Contains(errs[0], "out of date") {
 		t.Fatalf("stale README: errors %q", errs)
 	}
 	t.Setenv("UPDATE_TOOLSNAPS", "1")
-	if errs := run(func(tb testing.TB) { toolsnap.CheckReadme(tb, readme, "codebase-mcp", tools) }); len(errs) != 0 {
+	if errs := run(func(tb testing.TB) { toolsnap.CheckSection(tb, readme, "tools:codebase-mcp", mcpserver.ToolsMarkdown(tools)) }); len(errs) != 0 {
 		t.Fatalf("update: %q", errs)
 	}
 	b, _ := os.ReadFile(readme)
@@ -110,10 +111,30 @@ func TestCheckReadme(t *testing.T) {
 		}
 	}
 	t.Setenv("UPDATE_TOOLSNAPS", "")
-	if errs := run(func(tb testing.TB) { toolsnap.CheckReadme(tb, readme, "codebase-mcp", tools) }); len(errs) != 0 {
+	if errs := run(func(tb testing.TB) { toolsnap.CheckSection(tb, readme, "tools:codebase-mcp", mcpserver.ToolsMarkdown(tools)) }); len(errs) != 0 {
 		t.Fatalf("current README: %q", errs)
 	}
-	if errs := run(func(tb testing.TB) { toolsnap.CheckReadme(tb, readme, "workflow-mcp", tools) }); len(errs) != 1 || !strings.Contains(errs[0], "section") {
+	if errs := run(func(tb testing.TB) { toolsnap.CheckSection(tb, readme, "tools:workflow-mcp", mcpserver.ToolsMarkdown(tools)) }); len(errs) != 1 || !strings.Contains(errs[0], "section") {
 		t.Fatalf("missing section: errors %q", errs)
+	}
+}
+
+// A tool whose hints contradict its name fails the snapshot test, so no
+// api package can ship a delete_ tool without destructiveHint.
+func TestCheck_Annotations(t *testing.T) {
+	dir := t.TempDir()
+	bad := tool.Def[in, out]{Name: "delete_thing", Annotations: tool.Annotations{Idempotent: true},
+		Handle: func(context.Context, in) (out, error) { return out{}, nil }}
+	t.Setenv("UPDATE_TOOLSNAPS", "1")
+	errs := run(func(tb testing.TB) { toolsnap.Check(tb, dir, []tool.Tool{bad}) })
+	if len(errs) != 1 || !strings.Contains(errs[0], "destructiveHint") {
+		t.Fatalf("errors = %q, want one about destructiveHint", errs)
+	}
+	restOnly := tool.Def[in, out]{Name: "rest_only", RESTOnly: true, Route: &tool.Route{Method: "GET", Path: "/mcp/x"}}
+	if errs := run(func(tb testing.TB) { toolsnap.Check(tb, dir, []tool.Tool{restOnly}) }); len(errs) != 0 {
+		t.Fatalf("REST-only definitions have no MCP snapshot; errors = %q", errs)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "rest_only.json")); err == nil {
+		t.Error("a snapshot was written for a REST-only operation")
 	}
 }
