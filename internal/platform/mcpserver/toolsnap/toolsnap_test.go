@@ -97,11 +97,15 @@ func TestCheckSection(t *testing.T) {
 		t.Fatal(err)
 	}
 	tools := []tool.Tool{def("Find code | by meaning.")}
-	if errs := run(func(tb testing.TB) { toolsnap.CheckSection(tb, readme, "tools:codebase-mcp", mcpserver.ToolsMarkdown(tools)) }); len(errs) != 1 || !strings.Contains(errs[0], "out of date") {
+	if errs := run(func(tb testing.TB) {
+		toolsnap.CheckSection(tb, readme, "tools:codebase-mcp", mcpserver.ToolsMarkdown(tools))
+	}); len(errs) != 1 || !strings.Contains(errs[0], "out of date") {
 		t.Fatalf("stale README: errors %q", errs)
 	}
 	t.Setenv("UPDATE_TOOLSNAPS", "1")
-	if errs := run(func(tb testing.TB) { toolsnap.CheckSection(tb, readme, "tools:codebase-mcp", mcpserver.ToolsMarkdown(tools)) }); len(errs) != 0 {
+	if errs := run(func(tb testing.TB) {
+		toolsnap.CheckSection(tb, readme, "tools:codebase-mcp", mcpserver.ToolsMarkdown(tools))
+	}); len(errs) != 0 {
 		t.Fatalf("update: %q", errs)
 	}
 	b, _ := os.ReadFile(readme)
@@ -111,10 +115,14 @@ func TestCheckSection(t *testing.T) {
 		}
 	}
 	t.Setenv("UPDATE_TOOLSNAPS", "")
-	if errs := run(func(tb testing.TB) { toolsnap.CheckSection(tb, readme, "tools:codebase-mcp", mcpserver.ToolsMarkdown(tools)) }); len(errs) != 0 {
+	if errs := run(func(tb testing.TB) {
+		toolsnap.CheckSection(tb, readme, "tools:codebase-mcp", mcpserver.ToolsMarkdown(tools))
+	}); len(errs) != 0 {
 		t.Fatalf("current README: %q", errs)
 	}
-	if errs := run(func(tb testing.TB) { toolsnap.CheckSection(tb, readme, "tools:workflow-mcp", mcpserver.ToolsMarkdown(tools)) }); len(errs) != 1 || !strings.Contains(errs[0], "section") {
+	if errs := run(func(tb testing.TB) {
+		toolsnap.CheckSection(tb, readme, "tools:workflow-mcp", mcpserver.ToolsMarkdown(tools))
+	}); len(errs) != 1 || !strings.Contains(errs[0], "section") {
 		t.Fatalf("missing section: errors %q", errs)
 	}
 }
