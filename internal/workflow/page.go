@@ -8,7 +8,7 @@ import (
 	"github.com/mcp-memory/servers/internal/apperr"
 )
 
-// Paging limits shared by every list (CONTRACT.md "Lists, budgets and freshness").
+// Paging limits shared by every list (docs/api.md "Lists, budgets and freshness").
 const (
 	DefaultLimit = 50
 	MaxLimit     = 500

@@ -1,5 +1,5 @@
 // Package api declares workflow-mcp's operations once, as [tool.Def]s
-// served both as MCP tools and as the REST routes of CONTRACT.md. Input
+// served both as MCP tools and as the REST routes of docs/api.md. Input
 // and output types live here, apart from the domain types, so a domain
 // refactor cannot silently change a tool contract. Handlers only convert
 // and call [workflow.Service].

@@ -124,7 +124,7 @@ func getActiveProject(svc *workflow.Service) func(context.Context, GetActiveProj
 	}
 }
 
-// getActiveProjectREST answers 404 when no project is active (CONTRACT.md).
+// getActiveProjectREST answers 404 when no project is active (docs/api.md).
 func getActiveProjectREST(svc *workflow.Service) func(context.Context, GetActiveProjectIn) (ActiveProjectRESTOut, error) {
 	return func(ctx context.Context, _ GetActiveProjectIn) (ActiveProjectRESTOut, error) {
 		p, a, err := svc.GetActiveProject(ctx)

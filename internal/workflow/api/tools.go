@@ -8,7 +8,7 @@ import (
 	"github.com/mcp-memory/servers/internal/workflow"
 )
 
-// Tools returns workflow-mcp's operations: the MCP tools of CONTRACT.md
+// Tools returns workflow-mcp's operations: the MCP tools of docs/api.md
 // with their REST routes, and the REST-only GET /mcp/projects/active. With
 // a nil svc the definitions are static (no handlers): enough to list,
 // document and snapshot them without a database.

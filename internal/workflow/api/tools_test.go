@@ -65,7 +65,7 @@ func TestTools_ContractAndHints(t *testing.T) {
 	}
 }
 
-// The REST routes of CONTRACT.md are all served.
+// The REST routes of docs/api.md are all served.
 func TestTools_ContractRoutes(t *testing.T) {
 	want := []string{"POST /mcp/projects", "GET /mcp/projects", "POST /mcp/projects/{project_id}/activate",
 		"GET /mcp/projects/active", "POST /mcp/work_items", "GET /mcp/work_items/{work_item_id}",

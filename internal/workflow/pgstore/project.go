@@ -75,11 +75,14 @@ func (s *Store) ListProjects(ctx context.Context, after workflow.Keyset, n int) 
 }
 
 // SetActiveProject implements [workflow.Store]. One statement stamps the
-// project and upserts the singleton row, so a switch is atomic and
-// concurrent switches serialize on the row lock (the last one wins).
+// project and upserts the singleton row, so a switch is atomic. A
+// transaction-scoped advisory lock, taken before the stamp, serializes
+// concurrent switches: the last to commit carries the latest stamp, so
+// the active project is always the most recently activated one.
 func (s *Store) SetActiveProject(ctx context.Context, id string) (workflow.ActiveProject, error) {
-	const q = `WITH p AS (
-			UPDATE projects SET last_activated_at = clock_timestamp() WHERE project_id = $1
+	const q = `WITH l AS (SELECT pg_advisory_xact_lock(hashtextextended('workflow.active_project', 0))),
+		p AS (
+			UPDATE projects SET last_activated_at = clock_timestamp() FROM l WHERE project_id = $1
 			RETURNING project_id, name, last_activated_at)
 		INSERT INTO active_project AS a (singleton, project_id, switched_at)
 			SELECT true, project_id, last_activated_at FROM p
