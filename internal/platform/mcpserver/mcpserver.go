@@ -172,6 +172,9 @@ func (s *Server) handler(t tool.Tool) server.ToolHandlerFunc {
 		if err != nil {
 			return ErrorResult(ctx, err)
 		}
+		if rendered, ok := t.Render(out); ok {
+			return mcp.NewToolResultStructured(out, rendered), nil
+		}
 		return mcp.NewToolResultStructured(out, string(text)), nil
 	}
 }

@@ -60,6 +60,9 @@ type Tool interface {
 	OutputType() reflect.Type
 	// Call decodes args strictly into the input type and runs the handler.
 	Call(ctx context.Context, args json.RawMessage) (any, error)
+	// Render renders a result of Call as the MCP text content; ok is
+	// false when the operation has no renderer (the text is then the JSON).
+	Render(out any) (text string, ok bool)
 }
 
 // Def is an operation with typed input and output. In and Out are structs
@@ -82,9 +85,22 @@ type Def[In, Out any] struct {
 	// RESTOnly: see [Meta.RESTOnly].
 	RESTOnly bool
 	Handle   func(ctx context.Context, in In) (Out, error)
+	// Text, when set, renders the MCP text content of a result: compact
+	// and readable for a model (say when more exists and how to get it).
+	// The structured content is always the JSON of Out, as REST answers.
+	Text func(out Out) string
 }
 
 var _ Tool = Def[struct{}, struct{}]{}
+
+// Render implements [Tool].
+func (d Def[In, Out]) Render(out any) (string, bool) {
+	o, ok := out.(Out)
+	if d.Text == nil || !ok {
+		return "", false
+	}
+	return d.Text(o), true
+}
 
 // Validator is implemented by inputs that check themselves. [Def.Call]
 // runs it after decoding, for every transport alike, before the handler.

@@ -290,3 +290,14 @@ func TestCheckAnnotations(t *testing.T) {
 		})
 	}
 }
+
+func TestDef_Text(t *testing.T) {
+	plain := tool.Def[sampleIn, sampleOut]{Name: "a"}
+	if _, ok := plain.Render(sampleOut{}); ok {
+		t.Error("a Def without Text reports a renderer")
+	}
+	d := tool.Def[sampleIn, sampleOut]{Name: "b", Text: func(o sampleOut) string { return "says " + o.Greeting }}
+	if got, ok := d.Render(sampleOut{Greeting: "hi"}); !ok || got != "says hi" {
+		t.Errorf("Text = %q, %v", got, ok)
+	}
+}
