@@ -35,8 +35,13 @@ const maxPackedBytes = 1<<20 - 1
 // value is an empty document. A Doc is read-only once built and safe for
 // concurrent reads.
 type Doc struct {
-	terms []string         // distinct terms, first-seen order
-	index map[string]int32 // term → its position in terms
+	// The distinct terms, in first-seen order, are stored back to back in
+	// arena: term i is arena[ends[i-1]:ends[i]]. One buffer instead of a
+	// string per term keeps ForChunk at a handful of allocations.
+	arena []byte
+	ends  []int32
+	hash  []uint32         // per term, its hash (speeds up probing)
+	slots []int32          // open-addressing table: term index + 1, 0 = empty
 	tf    [][classes]int32 // per term, occurrences per class
 	occ   []occurrence     // every occurrence in the order added
 	lens  [classes]int
@@ -68,10 +73,22 @@ type occurrence struct {
 // Terms of text the chunker put in Doc or Comments but not in Content
 // (none today) would only make ClassC counts smaller, never negative.
 func ForChunk(c codebase.Chunk) Doc {
-	d := Doc{index: make(map[string]int32, 64)}
+	// Pre-size from the text length (about one term per 5 bytes of code,
+	// a third of them distinct) so that building rarely grows a slice or
+	// rehashes the map.
+	est := (len(c.Content)+len(c.Signature)+len(c.Doc)+len(c.Comments)+len(c.FilePath))/5 + 8
+	distinct := est/3 + 8
+	d := Doc{
+		arena: make([]byte, 0, distinct*8),
+		ends:  make([]int32, 0, distinct),
+		hash:  make([]uint32, 0, distinct),
+		slots: make([]int32, tableSize(distinct)),
+		tf:    make([][classes]int32, 0, distinct),
+		occ:   make([]occurrence, 0, est),
+	}
 	var t tokenizer
 	// budget[i] counts occurrences of term i still to take out of Content.
-	var budget []int32
+	budget := make([]int32, 0, distinct)
 	addBudget := func(text string, class int) {
 		t.each(text, func(term []byte, _ bool) {
 			i := d.add(term, class)
@@ -98,7 +115,7 @@ func ForChunk(c codebase.Chunk) Doc {
 	addBudget(c.Doc, ClassB)
 	addBudget(c.Comments, ClassD)
 	t.each(c.Content, func(term []byte, _ bool) {
-		if i, ok := d.index[string(term)]; ok && int(i) < len(budget) && budget[i] > 0 {
+		if i := d.find(term); i >= 0 && int(i) < len(budget) && budget[i] > 0 {
 			budget[i]--
 			return
 		}
@@ -110,16 +127,12 @@ func ForChunk(c codebase.Chunk) Doc {
 // add counts one occurrence of term in class and returns the term's index,
 // or -1 when the occurrence is dropped by the size bound.
 func (d *Doc) add(term []byte, class int) int32 {
-	i, ok := d.index[string(term)]
-	if !ok {
+	i := d.find(term)
+	if i < 0 {
 		if d.packed+len(term)+5 > maxPackedBytes {
 			return -1
 		}
-		i = int32(len(d.terms))
-		s := string(term)
-		d.index[s] = i
-		d.terms = append(d.terms, s)
-		d.tf = append(d.tf, [classes]int32{})
+		i = d.insert(term)
 		d.packed += len(term) + 3
 	}
 	if d.total(i) < MaxPositions {
@@ -155,8 +168,8 @@ func (d Doc) TF(term string, class int) int {
 	if class < 0 || class >= classes {
 		return 0
 	}
-	i, ok := d.index[term]
-	if !ok {
+	i := lookup(&d, term)
+	if i < 0 {
 		return 0
 	}
 	return int(d.tf[i][class])
@@ -164,10 +177,94 @@ func (d Doc) TF(term string, class int) int {
 
 // Terms returns the distinct terms over all classes, sorted.
 func (d Doc) Terms() []string {
-	if len(d.terms) == 0 {
+	if len(d.ends) == 0 {
 		return nil
 	}
-	out := slices.Clone(d.terms)
+	all := string(d.arena) // one allocation; the terms are slices of it
+	out := make([]string, len(d.ends))
+	for i := range out {
+		out[i] = all[d.start(int32(i)):d.ends[i]]
+	}
 	slices.Sort(out)
 	return out
+}
+
+// term returns the bytes of term i.
+func (d *Doc) term(i int32) []byte { return d.arena[d.start(i):d.ends[i]] }
+
+func (d *Doc) start(i int32) int32 {
+	if i == 0 {
+		return 0
+	}
+	return d.ends[i-1]
+}
+
+// lookup returns the index of term, or -1.
+func lookup[T string | []byte](d *Doc, term T) int32 {
+	if len(d.slots) == 0 {
+		return -1
+	}
+	h := hashTerm(term)
+	mask := uint32(len(d.slots) - 1)
+	for s := h & mask; ; s = (s + 1) & mask {
+		k := d.slots[s]
+		if k == 0 {
+			return -1
+		}
+		if i := k - 1; d.hash[i] == h && string(d.term(i)) == string(term) {
+			return i
+		}
+	}
+}
+
+func (d *Doc) find(term []byte) int32 { return lookup(d, term) }
+
+// insert adds a new term and returns its index.
+func (d *Doc) insert(term []byte) int32 {
+	if 2*(len(d.ends)+1) > len(d.slots) {
+		d.rehash(tableSize(2 * (len(d.ends) + 1)))
+	}
+	i := int32(len(d.ends))
+	d.arena = append(d.arena, term...)
+	d.ends = append(d.ends, int32(len(d.arena)))
+	h := hashTerm(term)
+	d.hash = append(d.hash, h)
+	d.tf = append(d.tf, [classes]int32{})
+	d.place(i, h)
+	return i
+}
+
+func (d *Doc) place(i int32, h uint32) {
+	mask := uint32(len(d.slots) - 1)
+	s := h & mask
+	for d.slots[s] != 0 {
+		s = (s + 1) & mask
+	}
+	d.slots[s] = i + 1
+}
+
+func (d *Doc) rehash(size int) {
+	d.slots = make([]int32, size)
+	for i, h := range d.hash {
+		d.place(int32(i), h)
+	}
+}
+
+// tableSize is the power of two, at least 16, that keeps n terms at most
+// half full.
+func tableSize(n int) int {
+	size := 16
+	for size < 2*n {
+		size *= 2
+	}
+	return size
+}
+
+// hashTerm is 32-bit FNV-1a.
+func hashTerm[T string | []byte](t T) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(t); i++ {
+		h = (h ^ uint32(t[i])) * 16777619
+	}
+	return h
 }

@@ -3,7 +3,7 @@ package terms
 // RawDoc builds a Doc from terms added verbatim (not tokenized), so tests
 // can reach lexemes the tokenizer never makes, such as quotes.
 func RawDoc(occurrences ...RawTerm) Doc {
-	d := Doc{index: map[string]int32{}}
+	var d Doc
 	for _, o := range occurrences {
 		d.add([]byte(o.Term), o.Class)
 	}

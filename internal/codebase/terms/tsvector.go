@@ -1,6 +1,7 @@
 package terms
 
 import (
+	"bytes"
 	"slices"
 	"strconv"
 	"strings"
@@ -38,30 +39,30 @@ var weightLetter = [classes]string{"A", "B", "C", ""}
 // Terms are [a-z0-9_] and never need quoting, but quotes and backslashes
 // are escaped anyway so any lexeme round-trips.
 func (d Doc) TSVector() string {
-	if len(d.terms) == 0 {
+	if len(d.ends) == 0 {
 		return ""
 	}
 	// Group occurrence positions by term with a counting sort: start[i]
 	// is where term i's positions begin in pos.
-	start := make([]int32, len(d.terms)+1)
+	start := make([]int32, len(d.ends)+1)
 	for _, o := range d.occ {
 		start[o.term+1]++
 	}
 	for i := 1; i < len(start); i++ {
 		start[i] += start[i-1]
 	}
-	fill := slices.Clone(start[:len(d.terms)])
+	fill := slices.Clone(start[:len(d.ends)])
 	pos := make([]packedPos, len(d.occ))
 	for k, o := range d.occ {
 		pos[fill[o.term]] = packedPos{pos: int32(k + 1), class: o.class}
 		fill[o.term]++
 	}
 
-	order := make([]int32, len(d.terms))
+	order := make([]int32, len(d.ends))
 	for i := range order {
 		order[i] = int32(i)
 	}
-	slices.SortFunc(order, func(a, b int32) int { return strings.Compare(d.terms[a], d.terms[b]) })
+	slices.SortFunc(order, func(a, b int32) int { return bytes.Compare(d.term(a), d.term(b)) })
 
 	var b strings.Builder
 	b.Grow(len(d.occ)*6 + d.packed)
@@ -70,7 +71,7 @@ func (d Doc) TSVector() string {
 		if n > 0 {
 			b.WriteByte(' ')
 		}
-		writeLexeme(&b, d.terms[i])
+		writeLexeme(&b, d.term(i))
 		b.WriteByte(':')
 		ps := limitPositions(pos[start[i]:start[i+1]])
 		for k, p := range ps {
@@ -112,7 +113,7 @@ func limitPositions(ps []packedPos) []packedPos {
 
 // writeLexeme writes term as a quoted tsvector lexeme: quotes are doubled
 // and backslashes escaped.
-func writeLexeme(b *strings.Builder, term string) {
+func writeLexeme(b *strings.Builder, term []byte) {
 	b.WriteByte('\'')
 	for i := 0; i < len(term); i++ {
 		switch c := term[i]; c {
