@@ -320,3 +320,6 @@ func (ch chunk) ref() workflow.ChunkRef {
 	return workflow.ChunkRef{ChunkID: ch.ChunkID, RepositoryID: ch.RepositoryID, FilePath: ch.FilePath,
 		Symbol: ch.Symbol, StartLine: ch.StartLine, EndLine: ch.EndLine, ContentHash: ch.ContentHash}
 }
+
+// Unavailable is the workflow_mcp_codebase_unavailable_total counter.
+func (c *Client) Unavailable() prometheus.Counter { return c.unavailable }
