@@ -225,6 +225,7 @@ func (s Spec[C]) serveOptions() []Option {
 		{Name: "auth-token", Env: []string{"MCP_AUTH_TOKEN"}, Secret: true, Usage: "bearer token required on every route but /health; required to bind a non-loopback host"},
 		{Name: "max-sessions", Env: []string{"MCP_MAX_SESSIONS"}, Default: "1000", Usage: "live MCP Streamable HTTP sessions; beyond it the least recently used one ends", Check: checkIntRange(1, 1000000)},
 		{Name: "session-idle-timeout", Env: []string{"MCP_SESSION_IDLE_TIMEOUT"}, Default: "10m", Usage: "MCP sessions idle this long end", Check: checkDuration(time.Second, 24*time.Hour)},
+		{Name: "stateless", Env: []string{"MCP_STATELESS"}, IsBool: true, Usage: "serve Streamable HTTP without sessions, so any replica answers any request"},
 	}
 	return append(opts, s.runtimeOptions("info")...)
 }

@@ -127,9 +127,9 @@ func (rt *Runtime[C]) checkSchema(ctx context.Context) error {
 }
 
 // newMCP builds the MCP server over the bound tools.
-func (rt *Runtime[C]) newMCP(maxSessions int, idle time.Duration) (*mcpserver.Server, error) {
-	return mcpserver.New(mcpserver.Config{Name: rt.spec.ServerID, Version: rt.spec.Version, Instructions: rt.spec.Instructions,
-		MaxSessions: maxSessions, SessionIdleTTL: idle}, rt.log, rt.metrics, rt.wiring.Tools)
+func (rt *Runtime[C]) newMCP(cfg mcpserver.Config) (*mcpserver.Server, error) {
+	cfg.Name, cfg.Version, cfg.Instructions = rt.spec.ServerID, rt.spec.Version, rt.spec.Instructions
+	return mcpserver.New(cfg, rt.log, rt.metrics, rt.wiring.Tools)
 }
 
 // uptime is the time since start in seconds, to two decimals.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mcp-memory/servers/internal/platform/dbpool"
 	"github.com/mcp-memory/servers/internal/platform/httpserver"
+	"github.com/mcp-memory/servers/internal/platform/mcpserver"
 	"github.com/mcp-memory/servers/internal/platform/migrate"
 	"github.com/mcp-memory/servers/internal/platform/obs"
 )
@@ -46,7 +47,8 @@ func serve[C any](ctx context.Context, spec Spec[C], args []string, env Env) err
 		return err
 	}
 	defer rt.close()
-	mcp, err := rt.newMCP(vals.Int("max-sessions"), vals.Duration("session-idle-timeout"))
+	mcp, err := rt.newMCP(mcpserver.Config{MaxSessions: vals.Int("max-sessions"),
+		SessionIdleTTL: vals.Duration("session-idle-timeout"), Stateless: vals.Bool("stateless")})
 	if err != nil {
 		return err
 	}
@@ -98,7 +100,7 @@ func stdio[C any](ctx context.Context, spec Spec[C], args []string, env Env) err
 		return err
 	}
 	defer rt.close()
-	mcp, err := rt.newMCP(0, 0)
+	mcp, err := rt.newMCP(mcpserver.Config{})
 	if err != nil {
 		return err
 	}

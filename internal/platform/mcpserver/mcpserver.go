@@ -40,6 +40,10 @@ type Config struct {
 	// [DefaultMaxSessions]); a new session beyond it ends the least
 	// recently used one, whose client gets 404 and initializes again.
 	MaxSessions int
+	// Stateless serves Streamable HTTP without sessions, so that any
+	// replica behind a load balancer answers any request (no affinity).
+	// Legacy SSE keeps its sessions and needs affinity.
+	Stateless bool
 }
 
 // Server is an MCP server over a fixed set of tools.
@@ -253,9 +257,13 @@ func (s *Server) StreamableHTTP() http.Handler {
 	defer s.mu.Unlock()
 	if s.streamable == nil {
 		s.sessions = newSessionLimiter(s.cfg.MaxSessions, s.log)
+		session := server.WithSessionIdManager(s.sessions)
+		if s.cfg.Stateless {
+			session = server.WithStateLess(true)
+		}
 		s.streamable = server.NewStreamableHTTPServer(s.mcp,
 			server.WithEndpointPath("/mcp"),
-			server.WithSessionIdManager(s.sessions),
+			session,
 			// httpserver checks Host and Origin on every route, in JSON.
 			server.WithDisableLocalhostProtection(true),
 			server.WithSessionIdleTTL(s.cfg.SessionIdleTTL),

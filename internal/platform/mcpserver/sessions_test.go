@@ -1,6 +1,7 @@
 package mcpserver_test
 
 import (
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -87,5 +88,41 @@ func TestSessions_CappedLeastRecentlyUsedEnds(t *testing.T) {
 	}
 	if st := ping(t, url, "not-a-session"); st == 200 {
 		t.Errorf("a malformed session id was accepted")
+	}
+}
+
+// In stateless mode no session is kept: every request stands alone, so any
+// replica behind a load balancer can answer it.
+func TestStateless_NoSessions(t *testing.T) {
+	logger, _ := obstest.NewLogger(t, "codebase-mcp", slog.LevelDebug)
+	f := &fixture{}
+	srv, err := mcpserver.New(mcpserver.Config{Name: "codebase-mcp", Version: "t", Stateless: true}, logger,
+		obs.NewRequestMetrics(prometheus.NewRegistry(), prefix), f.tools())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/mcp", srv.StreamableHTTP())
+	ts := httptest.NewServer(mux)
+	t.Cleanup(ts.Close)
+	// A tools/call with no session and no initialize succeeds.
+	body := `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hi"}}}`
+	req, _ := http.NewRequest("POST", ts.URL+"/mcp", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || !strings.Contains(string(data), `hi`) {
+		t.Fatalf("session-less tools/call = %d %s", resp.StatusCode, data)
+	}
+	if id := resp.Header.Get("Mcp-Session-Id"); id != "" {
+		t.Errorf("stateless server handed out session %q", id)
+	}
+	if n := srv.LiveSessions(); n != 0 {
+		t.Errorf("live sessions = %d, want 0", n)
 	}
 }
