@@ -5,7 +5,9 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/mcp-memory/servers/internal/codebase"
 	"github.com/mcp-memory/servers/internal/codebase/terms"
@@ -66,11 +68,13 @@ func BenchmarkSplit(b *testing.B) {
 	chunks, size := benchChunks(b)
 	b.SetBytes(size)
 	b.ReportAllocs()
+	start := cpuTime()
 	for b.Loop() {
 		for _, c := range chunks {
 			terms.Split(c.Content)
 		}
 	}
+	reportCPU(b, start, size, len(chunks))
 }
 
 func BenchmarkEach(b *testing.B) {
@@ -78,29 +82,34 @@ func BenchmarkEach(b *testing.B) {
 	b.SetBytes(size)
 	b.ReportAllocs()
 	n := 0
+	start := cpuTime()
 	for b.Loop() {
 		for _, c := range chunks {
 			terms.Each(c.Content, func([]byte, bool) { n++ })
 		}
 	}
+	reportCPU(b, start, size, len(chunks))
 }
 
 func BenchmarkForChunk(b *testing.B) {
 	chunks, size := benchChunks(b)
 	b.SetBytes(size)
 	b.ReportAllocs()
+	start := cpuTime()
 	for b.Loop() {
 		for _, c := range chunks {
 			terms.ForChunk(c)
 		}
 	}
 	b.ReportMetric(float64(len(chunks))*float64(b.N)/b.Elapsed().Seconds(), "chunks/s")
+	reportCPU(b, start, size, len(chunks))
 }
 
 func BenchmarkForChunkTSVector(b *testing.B) {
 	chunks, size := benchChunks(b)
 	b.SetBytes(size)
 	b.ReportAllocs()
+	start := cpuTime()
 	for b.Loop() {
 		for _, c := range chunks {
 			d := terms.ForChunk(c)
@@ -108,4 +117,28 @@ func BenchmarkForChunkTSVector(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(len(chunks))*float64(b.N)/b.Elapsed().Seconds(), "chunks/s")
+	reportCPU(b, start, size, len(chunks))
+}
+
+// cpuTime is the process's user and system CPU time. Benchmarks report
+// throughput per CPU second too, because wall-clock figures on a shared
+// machine vary with the other processes' load.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU adds MB and chunks per CPU second since start.
+func reportCPU(b *testing.B, start time.Duration, bytes int64, chunks int) {
+	cpu := (cpuTime() - start).Seconds()
+	if cpu <= 0 {
+		return
+	}
+	b.ReportMetric(float64(bytes)*float64(b.N)/cpu/1e6, "MB/cpu-s")
+	if chunks > 0 {
+		b.ReportMetric(float64(chunks)*float64(b.N)/cpu, "chunks/cpu-s")
+	}
 }
