@@ -62,6 +62,9 @@ type Config struct {
 	ReconnectBackoffMax time.Duration
 	// UtilizationWarnEvery rate-limits pool_utilization_high (default 10 s).
 	UtilizationWarnEvery time.Duration
+	// Replica marks a read-replica pool: its monitor also measures the
+	// replication lag ([Pool.ReplicationLag]).
+	Replica bool
 }
 
 func (c *Config) setDefaults() {
@@ -114,6 +117,7 @@ type Pool struct {
 	statements *statementCounter // pgx tracer: statements sent per Do callback
 
 	lastUtilWarn atomic.Int64 // unix nanos of the last pool_utilization_high
+	lagMillis    atomic.Int64 // replication lag of a replica, from its monitor
 	stop         context.CancelFunc
 	done         chan struct{}
 }

@@ -33,6 +33,7 @@ func (p *Pool) monitor(ctx context.Context) {
 			failures++
 		} else {
 			p.markOK(time.Since(start))
+			p.probeLag(ctx, conn)
 			failures = 0
 		}
 		select {

@@ -160,3 +160,40 @@ func FreePort(tb testing.TB) int {
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
 }
+
+// NewReplica makes a streaming replica of c (pg_basebackup -R on a new
+// private cluster) and starts it; it is removed when the test ends.
+func (c *Cluster) NewReplica(tb testing.TB) *Cluster {
+	tb.Helper()
+	dir, err := os.MkdirTemp("", "mcp-pgreplica-")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	r := &Cluster{Dir: dir, Port: FreePort(tb), bindir: c.bindir}
+	tb.Cleanup(func() {
+		r.run(context.Background(), "pg_ctl", "-D", r.data(), "-m", "immediate", "-w", "stop") //nolint:errcheck // may be stopped already
+		os.RemoveAll(dir)
+	})
+	if os.Geteuid() == 0 {
+		u, err := user.Lookup("postgres")
+		if err != nil {
+			tb.Fatalf("running as root needs a postgres user: %v", err)
+		}
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		if err := os.Chmod(dir, 0o755); err != nil {
+			tb.Fatal(err)
+		}
+		if err := os.Chown(dir, uid, gid); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if out, err := r.run(ctx, "pg_basebackup", "-h", "127.0.0.1", "-p", strconv.Itoa(c.Port), "-U", "postgres",
+		"-D", r.data(), "-R", "-X", "stream", "--no-sync"); err != nil {
+		tb.Fatalf("pg_basebackup: %v\n%s", err, out)
+	}
+	r.Start(tb)
+	return r
+}

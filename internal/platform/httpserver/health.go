@@ -18,6 +18,16 @@ type HealthReport struct {
 	Details        map[string]string `json:"details"`
 	// Dependencies is set by workflow-mcp only.
 	Dependencies map[string]string `json:"dependencies,omitempty"`
+	// ReadPool reports the read replica's pool, when one is configured.
+	ReadPool *ReadPoolReport `json:"read_pool,omitempty"`
+}
+
+// ReadPoolReport is the read_pool object of /health.
+type ReadPoolReport struct {
+	Status         string `json:"status"`
+	DatabaseStatus string `json:"database_status"`
+	PoolReport
+	ReplicationLagSeconds float64 `json:"replication_lag_seconds"`
 }
 
 // PoolReport is the connection_pool object of /health.

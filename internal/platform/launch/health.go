@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mcp-memory/servers/internal/platform/dbpool"
 	"github.com/mcp-memory/servers/internal/platform/httpserver"
 )
 
@@ -30,6 +31,24 @@ func (rt *Runtime[C]) health(deps *dependencyProber) httpserver.HealthReport {
 			key = "error"
 		}
 		rep.Details = map[string]string{key: h.Problem}
+	}
+	if rt.replica != nil {
+		rh := rt.replica.Health()
+		rep.ReadPool = &httpserver.ReadPoolReport{
+			Status: rh.Status, DatabaseStatus: rh.DatabaseStatus,
+			PoolReport: httpserver.PoolReport{Size: rh.Size, MinSize: rh.MinSize, MaxSize: rh.MaxSize, Free: rh.Free,
+				UtilizationPercent: rh.UtilizationPercent},
+			ReplicationLagSeconds: rt.replica.ReplicationLag().Seconds(),
+		}
+		// A lost replica costs capacity, not correctness: reads fall back
+		// to the primary, so the server is degraded, not unhealthy.
+		if rh.Status != dbpool.StatusHealthy && rep.Status == dbpool.StatusHealthy {
+			rep.Status = dbpool.StatusDegraded
+			if rep.Details == nil {
+				rep.Details = map[string]string{}
+			}
+			rep.Details["read_replica"] = rh.Problem + "; reads use the primary"
+		}
 	}
 	return rep
 }

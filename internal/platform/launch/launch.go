@@ -65,7 +65,10 @@ type Spec[C any] struct {
 type Deps struct {
 	Logger   *slog.Logger
 	Registry *prometheus.Registry
-	Pool     *dbpool.Pool
+	// Pool is the primary. Pools routes reads to the read replica of
+	// --database-read-url when there is one (Pools.Read), writes to Pool.
+	Pool  *dbpool.Pool
+	Pools *dbpool.Pools
 	// Mode is "serve", "stdio" or the command's name: Wire starts
 	// background workers only where they belong (serve).
 	Mode string
@@ -193,6 +196,18 @@ func (s Spec[C]) databaseOption() Option {
 		Usage: "PostgreSQL URL", Check: checkDatabaseURL, Show: RedactURL}
 }
 
+// readDatabaseOption names an optional streaming replica for reads.
+func (s Spec[C]) readDatabaseOption() Option {
+	return Option{Name: "database-read-url", Env: s.envNames("DATABASE_READ_URL", false),
+		Usage: "PostgreSQL URL of a read replica for read-only queries (search, lists); empty: the primary serves reads",
+		Check: func(v string) error {
+			if v == "" {
+				return nil
+			}
+			return checkDatabaseURL(v)
+		}, Show: RedactURL}
+}
+
 func logOptions(defaultLevel string) []Option {
 	return []Option{
 		{Name: "log-file", Env: []string{"LOG_FILE"}, Usage: "append logs to this file instead of stderr"},
@@ -213,7 +228,7 @@ func (s Spec[C]) poolOptions() []Option {
 // runtimeOptions are the options of everything that runs on the runtime
 // (stdio and commands): database, logs, pool and the server's own.
 func (s Spec[C]) runtimeOptions(defaultLevel string) []Option {
-	opts := append([]Option{s.databaseOption()}, logOptions(defaultLevel)...)
+	opts := append([]Option{s.databaseOption(), s.readDatabaseOption()}, logOptions(defaultLevel)...)
 	opts = append(opts, s.poolOptions()...)
 	return append(opts, s.Options...)
 }

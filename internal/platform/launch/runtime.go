@@ -26,6 +26,7 @@ type Runtime[C any] struct {
 	reg      *prometheus.Registry
 	metrics  *obs.RequestMetrics
 	pool     *dbpool.Pool
+	replica  *dbpool.Pool // nil without --database-read-url
 	wiring   Wiring
 	started  time.Time
 	closeLog func()
@@ -34,6 +35,9 @@ type Runtime[C any] struct {
 func (rt *Runtime[C]) close() {
 	if rt.wiring.Close != nil {
 		rt.wiring.Close()
+	}
+	if rt.replica != nil {
+		rt.replica.Close()
 	}
 	if rt.pool != nil {
 		rt.pool.Close()
@@ -66,13 +70,14 @@ func start[C any](ctx context.Context, spec Spec[C], vals Values, cfg C, mode st
 	rt.reg = obs.NewRegistry()
 	rt.metrics = obs.NewRequestMetrics(rt.reg, spec.MetricsPrefix)
 
-	rt.pool, err = dbpool.Open(ctx, dbpool.Config{
+	poolCfg := dbpool.Config{
 		DSN:              vals.String("database-url"),
 		MinConns:         int32(vals.Int("db-pool-min")),
 		MaxConns:         int32(vals.Int("db-pool-max")),
 		AcquireTimeout:   vals.Duration("db-pool-wait"),
 		StatementTimeout: vals.Duration("db-statement-timeout"),
-	}, rt.log)
+	}
+	rt.pool, err = dbpool.Open(ctx, poolCfg, rt.log)
 	if err != nil {
 		rt.closeLog()
 		return nil, rt.connectError(err)
@@ -82,7 +87,18 @@ func start[C any](ctx context.Context, spec Spec[C], vals Values, cfg C, mode st
 		return nil, err
 	}
 	rt.reg.MustRegister(dbpool.NewCollector(rt.pool, spec.MetricsPrefix))
-	rt.wiring, err = spec.Wire(ctx, Deps{Logger: rt.log, Registry: rt.reg, Pool: rt.pool, Mode: mode}, cfg)
+	if dsn := vals.String("database-read-url"); dsn != "" {
+		// The replica's schema is the primary's (it replays it), so it
+		// needs no check of its own.
+		poolCfg.DSN, poolCfg.Replica = dsn, true
+		if rt.replica, err = dbpool.Open(ctx, poolCfg, rt.log.With("pool", "read")); err != nil {
+			rt.close()
+			return nil, fmt.Errorf("read replica: %w", rt.connectError(err))
+		}
+		rt.reg.MustRegister(dbpool.NewCollector(rt.replica, spec.MetricsPrefix+"_read"), dbpool.NewLagCollector(rt.replica, spec.MetricsPrefix))
+	}
+	rt.wiring, err = spec.Wire(ctx, Deps{Logger: rt.log, Registry: rt.reg, Pool: rt.pool,
+		Pools: dbpool.NewPools(rt.pool, rt.replica, rt.log), Mode: mode}, cfg)
 	if err != nil {
 		rt.close()
 		return nil, err
