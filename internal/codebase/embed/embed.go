@@ -73,6 +73,26 @@ type Config struct {
 	backoff time.Duration
 }
 
+// String describes cfg with the API key redacted, so a logged or printed
+// Config never leaks it.
+func (c Config) String() string {
+	key := ""
+	if c.APIKey != "" {
+		key = "[redacted]"
+	}
+	return fmt.Sprintf("{Provider:%s URL:%s Model:%s APIKey:%s Dimension:%d BatchSize:%d Concurrency:%d Timeout:%s MaxRetries:%d}",
+		c.Provider, c.URL, c.Model, key, c.Dimension, c.BatchSize, c.Concurrency, c.Timeout, c.MaxRetries)
+}
+
+// LogValue implements [slog.LogValuer] with the API key left out.
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("provider", c.Provider), slog.String("url", c.URL), slog.String("model", c.Model),
+		slog.Bool("api_key_set", c.APIKey != ""), slog.Int("dimension", c.Dimension),
+		slog.Int("batch_size", c.BatchSize), slog.Int("concurrency", c.Concurrency),
+		slog.Duration("timeout", c.Timeout), slog.Int("max_retries", c.MaxRetries))
+}
+
 // New returns the embedder cfg selects. A bad configuration is an
 // apperr.Validation error naming the field. New does no network I/O: an
 // unreachable service shows on the first Embed (see [Probe]).

@@ -156,6 +156,9 @@ func (r *remote) batch(ctx context.Context, texts []string) ([][]float32, error)
 			return nil, fmt.Errorf("embed with %s: %w", r.Name(), context.Cause(ctx))
 		}
 		if attempt >= r.cfg.MaxRetries {
+			if e, ok := apperr.As(ra.err); ok && wait > 0 {
+				e.RetryAfter = wait // tell our own callers what the service said
+			}
 			return nil, ra.err
 		}
 		if wait > maxRetryAfter {

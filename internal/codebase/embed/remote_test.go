@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -506,5 +507,33 @@ func TestRetryAfter(t *testing.T) {
 		if got := embed.RetryAfter(tc.header, now); got != tc.want {
 			t.Errorf("RetryAfter(%q) = %s, want %s", tc.header, got, tc.want)
 		}
+	}
+}
+
+func TestConfig_RedactsAPIKey(t *testing.T) {
+	cfg := embed.Config{Provider: "openai", Model: "m", APIKey: "sk-secret"}
+	var buf strings.Builder
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("config", "embedder", cfg)
+	for _, s := range []string{fmt.Sprint(cfg), fmt.Sprintf("%+v", cfg), buf.String()} {
+		if strings.Contains(s, "sk-secret") || !strings.Contains(s, "openai") {
+			t.Errorf("rendered config %q: want the provider and no API key", s)
+		}
+	}
+}
+
+func TestRemote_RetryAfterReported(t *testing.T) {
+	f := &fakeService{protocol: "openai", reply: func(w http.ResponseWriter, _ *http.Request, _ int) bool {
+		w.Header().Set("Retry-After", "5")
+		w.WriteHeader(http.StatusTooManyRequests)
+		return true
+	}}
+	e := newRemote(t, embed.Config{Provider: "openai", URL: f.start(t), MaxRetries: -1})
+	_, err := e.Embed(context.Background(), texts(1))
+	checkErr(t, err, "HTTP 429", e.Name())
+	if ae, ok := apperr.As(err); !ok || ae.RetryAfter != 5*time.Second {
+		t.Errorf("error %v: want RetryAfter 5s from the service's Retry-After", err)
+	}
+	if f.requests.Load() != 1 {
+		t.Errorf("%d requests with retries off, want 1", f.requests.Load())
 	}
 }
