@@ -35,8 +35,11 @@ const MaxTermLen = 2047
 func Split(text string) []string {
 	// All terms go into one byte arena that becomes a single string; the
 	// returned terms are slices of it (three allocations in all).
-	var arena []byte
-	var ends []int
+	// Sized for typical code: terms take about as many bytes as the text
+	// (whole identifiers repeat their parts, punctuation drops out), one
+	// term per 5 bytes or so.
+	arena := make([]byte, 0, len(text)+len(text)/4)
+	ends := make([]int, 0, len(text)/5+1)
 	Each(text, func(term []byte, _ bool) {
 		arena = append(arena, term...)
 		ends = append(ends, len(arena))
