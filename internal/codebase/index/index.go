@@ -37,7 +37,7 @@ type Config struct {
 	// MaxFileSize is the scanner's size cap in bytes (default 1 MiB).
 	MaxFileSize int64
 	// BatchFiles and BatchBytes bound one batch, the unit that is committed
-	// in one transaction (defaults 1,000 files, 8 MiB).
+	// in one transaction (defaults 1,000 files, 4 MiB).
 	BatchFiles int
 	BatchBytes int64
 	// EmbedBatch is the number of texts per Embedder.Embed call (default 256).
@@ -68,7 +68,7 @@ func (c *Config) setDefaults() {
 		c.BatchFiles = 1000
 	}
 	if c.BatchBytes <= 0 {
-		c.BatchBytes = 8 << 20
+		c.BatchBytes = 4 << 20
 	}
 	if c.EmbedBatch <= 0 {
 		c.EmbedBatch = 256
