@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/mcp-memory/servers/internal/codebase"
 	"github.com/mcp-memory/servers/internal/codebase/terms"
@@ -74,9 +75,22 @@ func TestDoc_TSVector_RoundTrip(t *testing.T) {
 
 func checkRoundTrip(t *testing.T, conn *pgx.Conn, d terms.Doc) {
 	t.Helper()
+	// As text, cast by PostgreSQL's tsvector input.
+	checkStored(t, conn, d, d.TSVector())
+	// Parsed by pgx and sent in the binary format, as COPY does: that path
+	// has stricter rules (strictly increasing positions, at most 256).
+	var v pgtype.TSVector
+	if err := v.Scan(d.TSVector()); err != nil {
+		t.Fatalf("pgx cannot parse the tsvector: %.300v", err)
+	}
+	checkStored(t, conn, d, v)
+}
+
+func checkStored(t *testing.T, conn *pgx.Conn, d terms.Doc, arg any) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	rows, err := conn.Query(ctx, `SELECT lexeme, positions, weights FROM unnest($1::tsvector)`, d.TSVector())
+	rows, err := conn.Query(ctx, `SELECT lexeme, positions, weights FROM unnest($1::tsvector)`, arg)
 	if err != nil {
 		t.Fatalf("cast tsvector: %.300v", err)
 	}
