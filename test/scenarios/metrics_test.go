@@ -1,0 +1,116 @@
+//go:build scenarios
+
+package scenarios_test
+
+import (
+	"bytes"
+	"net/http"
+	"strings"
+	"testing"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+)
+
+// scrape reads a server's /metrics in the Prometheus text format and
+// parses it with the Prometheus text parser; a parse error fails the test.
+func scrape(tb testing.TB, base string) map[string]*dto.MetricFamily {
+	tb.Helper()
+	req, _ := http.NewRequest("GET", base+"/metrics", nil)
+	req.Header.Set("Accept", "text/plain")
+	resp, err := httpClient.Do(req)
+	if err != nil {
+		tb.Fatalf("GET %s/metrics: %v", base, err)
+	}
+	defer resp.Body.Close()
+	var buf bytes.Buffer
+	buf.ReadFrom(resp.Body) //nolint:errcheck // a short body fails the parse below
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") {
+		tb.Fatalf("GET %s/metrics = %d %q", base, resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(&buf)
+	if err != nil {
+		tb.Fatalf("%s/metrics is not valid Prometheus text: %v", base, err)
+	}
+	return fams
+}
+
+// total sums a family's samples over all label sets: counter and gauge
+// values, histogram sample counts.
+func total(fams map[string]*dto.MetricFamily, name string) (float64, bool) {
+	f, ok := fams[name]
+	if !ok {
+		return 0, false
+	}
+	var sum float64
+	for _, m := range f.GetMetric() {
+		switch {
+		case m.Counter != nil:
+			sum += m.GetCounter().GetValue()
+		case m.Gauge != nil:
+			sum += m.GetGauge().GetValue()
+		case m.Histogram != nil:
+			sum += float64(m.GetHistogram().GetSampleCount())
+		case m.Untyped != nil:
+			sum += m.GetUntyped().GetValue()
+		}
+	}
+	return sum, true
+}
+
+// labelled sums a family's samples whose label name has value.
+func labelled(fams map[string]*dto.MetricFamily, name, label, value string) float64 {
+	f, ok := fams[name]
+	if !ok {
+		return 0
+	}
+	var sum float64
+	for _, m := range f.GetMetric() {
+		match := false
+		for _, l := range m.GetLabel() {
+			match = match || l.GetName() == label && l.GetValue() == value
+		}
+		if !match {
+			continue
+		}
+		switch {
+		case m.Counter != nil:
+			sum += m.GetCounter().GetValue()
+		case m.Histogram != nil:
+			sum += float64(m.GetHistogram().GetSampleCount())
+		}
+	}
+	return sum
+}
+
+// resources are a server's process figures from /metrics.
+type resources struct {
+	RSSBytes      float64 `json:"rss_bytes"`
+	CPUSeconds    float64 `json:"cpu_seconds"`
+	Goroutines    float64 `json:"goroutines"`
+	PoolUtilPct   float64 `json:"pool_utilization_percent"`
+	PoolSize      float64 `json:"pool_size"`
+	HealthStatus  string  `json:"health_status"`
+	HealthCode    int     `json:"health_code"`
+	RequestsTotal float64 `json:"requests_total"`
+}
+
+// sampleResources reads /metrics and /health once.
+func sampleResources(tb testing.TB, s *server) resources {
+	tb.Helper()
+	fams := scrape(tb, s.URL)
+	var r resources
+	r.RSSBytes, _ = total(fams, "process_resident_memory_bytes")
+	r.CPUSeconds, _ = total(fams, "process_cpu_seconds_total")
+	r.Goroutines, _ = total(fams, "go_goroutines")
+	r.RequestsTotal, _ = total(fams, metricPrefix(s.name)+"_requests_total")
+	h := do("GET", s.URL+"/health", nil)
+	r.HealthCode, r.HealthStatus = h.Status, str(h.JSON, "status")
+	pool := obj(h.JSON["connection_pool"])
+	r.PoolUtilPct, r.PoolSize = num(pool, "utilization_percent"), num(pool, "size")
+	return r
+}
+
+func metricPrefix(name string) string { return strings.ReplaceAll(name, "-", "_") }
