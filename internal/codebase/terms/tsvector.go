@@ -15,14 +15,16 @@ const (
 	MaxPosition = 1<<14 - 1
 )
 
-// weightLetter maps a class to its tsvector weight; ClassD is PostgreSQL's
-// default weight and is written without a letter, as PostgreSQL prints it.
-var weightLetter = [classes]string{"A", "B", "C", ""}
+// weightLetters are the tsvector weights of ClassA, ClassB and ClassC.
+// ClassD is PostgreSQL's default weight D, written without a letter as
+// PostgreSQL prints it.
+const weightLetters = "ABC"
 
 // TSVector renders the Doc as a PostgreSQL tsvector literal in the form
 // the 'simple' configuration produces: 'lexeme':1A,2B,7C with weight A for
 // ClassA, B for ClassB, C for ClassC and D (no letter) for ClassD. Cast it
-// with $1::tsvector; the empty Doc renders as ” (an empty tsvector).
+// with $1::tsvector; the empty Doc renders as the empty string (an empty
+// tsvector).
 //
 // Positions number the occurrences in the order ForChunk saw them
 // (signature, directories, file name, doc comment, comments, code),
@@ -79,7 +81,9 @@ func (d Doc) TSVector() string {
 				b.WriteByte(',')
 			}
 			b.Write(strconv.AppendInt(num[:0], int64(p.pos), 10))
-			b.WriteString(weightLetter[p.class])
+			if p.class < ClassD {
+				b.WriteByte(weightLetters[p.class])
+			}
 		}
 	}
 	return b.String()
