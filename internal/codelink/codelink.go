@@ -144,22 +144,34 @@ func (c *Client) setState(s int) {
 	c.stateGauge.Set(float64(s))
 }
 
-// admit decides whether a request may go out: always when closed, one
-// probe at a time when half-open, never when open.
-func (c *Client) admit() (probe bool, err error) {
+// admit decides whether a request may go out: always when closed, never
+// otherwise. When half-open it starts one probe in the background, so no
+// caller ever waits on a probe of a codebase-mcp that may still hang.
+func (c *Client) admit() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	switch c.currentState() {
 	case StateOpen:
-		return false, ErrOpen
+		return ErrOpen
 	case StateHalfOpen:
-		if c.probing {
-			return false, ErrOpen
+		if !c.probing {
+			c.probing = true
+			go c.probe()
 		}
-		c.probing = true
-		return true, nil
+		return ErrOpen
 	}
-	return false, nil
+	return nil
+}
+
+// probe checks reachability once and closes or re-opens the breaker.
+func (c *Client) probe() {
+	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.Timeout)
+	defer cancel()
+	start := time.Now()
+	_, err := c.do(ctx, workflow.CodeQuery{})
+	c.lookupSeconds.Observe(time.Since(start).Seconds())
+	var he errHTTP
+	c.record(true, err == nil || (errors.As(err, &he) && he.status < 500))
 }
 
 // record updates the breaker with a request's outcome.
@@ -179,15 +191,6 @@ func (c *Client) record(probe bool, ok bool) {
 	if probe || c.failures >= c.cfg.FailureThreshold {
 		c.openedAt = c.now()
 		c.setState(StateOpen)
-	}
-}
-
-// release ends a probe without a verdict.
-func (c *Client) release(probe bool) {
-	if probe {
-		c.mu.Lock()
-		c.probing = false
-		c.mu.Unlock()
 	}
 }
 
@@ -243,8 +246,7 @@ func (c *Client) Lookup(ctx context.Context, q workflow.CodeQuery) (workflow.Cod
 	if empty && c.recentlyOK() {
 		return workflow.CodeAnswer{}, nil
 	}
-	probe, err := c.admit()
-	if err != nil {
+	if err := c.admit(); err != nil {
 		c.unavailable.Inc()
 		return workflow.CodeAnswer{}, err
 	}
@@ -254,23 +256,22 @@ func (c *Client) Lookup(ctx context.Context, q workflow.CodeQuery) (workflow.Cod
 	var he errHTTP
 	switch {
 	case err == nil:
-		c.record(probe, true)
+		c.record(false, true)
 		return ans, nil
 	case errors.As(err, &he) && he.status < 500:
 		// codebase-mcp is up but refused the request (for example an
 		// older version without "locations"): not an outage.
-		c.record(probe, true)
-		if empty || len(q.ChunkIDs) == 0 {
+		c.record(false, true)
+		if len(q.ChunkIDs) == 0 {
 			// Reachable; a refused "locations" query just means no suggestions.
 			return workflow.CodeAnswer{}, nil
 		}
 		return workflow.CodeAnswer{}, err
 	case errors.Is(ctx.Err(), context.Canceled):
 		// The caller went away; that says nothing about codebase-mcp.
-		c.release(probe)
 		return workflow.CodeAnswer{}, err
 	}
-	c.record(probe, false)
+	c.record(false, false)
 	c.unavailable.Inc()
 	return workflow.CodeAnswer{}, err
 }

@@ -149,13 +149,24 @@ func TestClient_Breaker(t *testing.T) {
 	if c.State() != StateHalfOpen {
 		t.Fatalf("state %d after the cooldown, want half-open", c.State())
 	}
-	if _, err := c.Lookup(ctx, q); err == nil || c.State() != StateOpen {
-		t.Fatalf("failed probe: err %v state %d, want open again", err, c.State())
+	// The call that finds the breaker half-open does not wait for the
+	// probe: it is refused at once while the probe runs in the background.
+	if _, err := c.Lookup(ctx, q); !errors.Is(err, ErrOpen) {
+		t.Fatalf("half-open call: err %v, want ErrOpen", err)
+	}
+	if s := settle(c); s != StateOpen {
+		t.Fatalf("failed probe: state %d, want open again", s)
 	}
 	clock.advance(10 * time.Second)
 	failing.Store(0)
-	if _, err := c.Lookup(ctx, q); err != nil || c.State() != StateClosed {
-		t.Fatalf("successful probe: err %v state %d, want closed", err, c.State())
+	if _, err := c.Lookup(ctx, q); !errors.Is(err, ErrOpen) {
+		t.Fatalf("half-open call: err %v, want ErrOpen", err)
+	}
+	if s := settle(c); s != StateClosed {
+		t.Fatalf("successful probe: state %d, want closed", s)
+	}
+	if _, err := c.Lookup(ctx, q); err != nil {
+		t.Fatalf("closed again: %v", err)
 	}
 	if gauge(t, reg, "workflow_mcp_codebase_breaker_state") != StateClosed {
 		t.Error("gauge not back to closed")
@@ -183,5 +194,18 @@ func TestClient_ClientErrorsAreNotOutages(t *testing.T) {
 func TestNew_RejectsBadURL(t *testing.T) {
 	if _, err := New(Config{BaseURL: "127.0.0.1:8020"}); err == nil {
 		t.Error("accepted a URL without scheme")
+	}
+}
+
+// settle waits for the background probe to finish and returns the state.
+func settle(c *Client) int {
+	for {
+		c.mu.Lock()
+		probing, state := c.probing, c.currentState()
+		c.mu.Unlock()
+		if !probing {
+			return state
+		}
+		time.Sleep(time.Millisecond)
 	}
 }

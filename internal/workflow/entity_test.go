@@ -94,6 +94,10 @@ func TestService_EntityValidation(t *testing.T) {
 				t.Errorf("%s: err %v, want VALIDATION_ERROR", name, err)
 			}
 		}
+		_, err := register(t, svc, "t_invalid", map[string]any{"type": "object", "properties": map[string]any{"a": map[string]any{"type": "nonsense"}}}, false)
+		if !strings.Contains(apperr.MessageOf(err), "schema.properties.a.type") {
+			t.Errorf("invalid schema error does not name the keyword: %v", err)
+		}
 		if _, err := register(t, svc, "Bad-Name", map[string]any{"type": "object"}, false); apperr.CodeOf(err) != apperr.Validation {
 			t.Errorf("bad type name: err %v", err)
 		}

@@ -95,8 +95,16 @@ func compileSchema(doc map[string]any) (*jsonschema.Schema, error) {
 	if err != nil {
 		msg := err.Error()
 		var se *jsonschema.SchemaValidationError
-		if errors.As(err, &se) {
-			msg = "is not a valid JSON Schema: " + oneLine(se.Err.Error())
+		var ve *jsonschema.ValidationError
+		if errors.As(err, &se) && errors.As(se.Err, &ve) {
+			var fes []FieldError
+			collectLeaves(ve, "schema", &fes)
+			parts := make([]string, 0, len(fes))
+			for _, fe := range fes {
+				parts = append(parts, fe.Field+": "+fe.Message)
+			}
+			return nil, apperr.New(apperr.Validation, "schema is not a valid JSON Schema: %s", strings.Join(parts, "; ")).
+				WithDetails(map[string]any{"field": "schema", "errors": fes})
 		}
 		return nil, apperr.Invalid("schema", "%s", msg)
 	}
@@ -164,7 +172,7 @@ func validateData(sch *jsonschema.Schema, data map[string]any) error {
 		return apperr.Invalid("data", "%v", err)
 	}
 	var fes []FieldError
-	collectLeaves(ve, &fes)
+	collectLeaves(ve, "data", &fes)
 	sort.SliceStable(fes, func(i, j int) bool { return fes[i].Field < fes[j].Field })
 	if len(fes) == 0 {
 		fes = []FieldError{{Field: "data", Message: oneLine(ve.Error())}}
@@ -182,14 +190,15 @@ func validateData(sch *jsonschema.Schema, data map[string]any) error {
 }
 
 // collectLeaves gathers the innermost errors, which name the actual field.
-func collectLeaves(e *jsonschema.ValidationError, out *[]FieldError) {
+// root names the document: "data" or "schema".
+func collectLeaves(e *jsonschema.ValidationError, root string, out *[]FieldError) {
 	if len(e.Causes) > 0 {
 		for _, c := range e.Causes {
-			collectLeaves(c, out)
+			collectLeaves(c, root, out)
 		}
 		return
 	}
-	path := append([]string{"data"}, e.InstanceLocation...)
+	path := append([]string{root}, e.InstanceLocation...)
 	switch k := e.ErrorKind.(type) {
 	case *kind.Required:
 		for _, m := range k.Missing {
