@@ -57,7 +57,7 @@ const (
 func profileFromEnv(getenv func(string) string) (profile, error) {
 	short := profile{Name: "short", RepoFiles: 10000, IndexRuns: 5, SearchClients: 10, SearchQueries: 20,
 		Switches: 20, Projects: 5, Entities: 1000, HealthCalls: 1000, WorkRepoFiles: 200,
-		Load: []stage{{30 * time.Second, 10}, {30 * time.Second, 50}, {45 * time.Second, 50}, {15 * time.Second, 0}},
+		Load:   []stage{{30 * time.Second, 10}, {30 * time.Second, 50}, {45 * time.Second, 50}, {15 * time.Second, 0}},
 		Sample: 2 * time.Second, Slack: 1}
 	switch name := getenv("VALIDATE_PROFILE"); name {
 	case "", "short":
