@@ -10,6 +10,7 @@ package api
 import (
 	"time"
 
+	"github.com/mcp-memory/servers/internal/apperr"
 	"github.com/mcp-memory/servers/internal/codebase/index"
 	"github.com/mcp-memory/servers/internal/codebase/search"
 )
@@ -33,6 +34,22 @@ func optTimestamp(t *time.Time) *string {
 	}
 	s := timestamp(*t)
 	return &s
+}
+
+// checkLimit rejects a limit given explicitly as 0 or below; the service
+// checks the upper bound, max is only for the message.
+func checkLimit(limit *int, max int) error {
+	if limit != nil && *limit < 1 {
+		return apperr.Invalid("limit", "must be between 1 and %d, got %d (leave it out for the default)", max, *limit)
+	}
+	return nil
+}
+
+func deref(p *int) int {
+	if p == nil {
+		return 0
+	}
+	return *p
 }
 
 func nonNil[T any](s []T) []T {

@@ -8,10 +8,14 @@ import (
 	"github.com/mcp-memory/servers/internal/codebase"
 )
 
+// maxPage is the largest page of a list (docs/api.md "Lists, budgets and
+// freshness"); the index service enforces it.
+const maxPage = 500
+
 // ListRepositoriesIn is the input of list_repositories.
 type ListRepositoriesIn struct {
 	ProjectID string `json:"project_id,omitempty" jsonschema:"Default: default."`
-	Limit     int    `json:"limit,omitempty" jsonschema:"1-500, default 50."`
+	Limit     *int   `json:"limit,omitempty" jsonschema:"1-500, default 50."`
 	Cursor    string `json:"cursor,omitempty" jsonschema:"next_cursor of the previous page."`
 }
 
@@ -36,9 +40,13 @@ type ListRepositoriesOut struct {
 	NextCursor   string          `json:"next_cursor,omitempty"`
 }
 
+// Validate rejects an explicit limit of 0, which the service cannot tell
+// from an absent one (the default).
+func (in ListRepositoriesIn) Validate() error { return checkLimit(in.Limit, maxPage) }
+
 func listRepositories(s *Services) func(context.Context, ListRepositoriesIn) (ListRepositoriesOut, error) {
 	return func(ctx context.Context, in ListRepositoriesIn) (ListRepositoriesOut, error) {
-		page, err := s.Index.Repositories(ctx, in.ProjectID, in.Limit, in.Cursor)
+		page, err := s.Index.Repositories(ctx, in.ProjectID, deref(in.Limit), in.Cursor)
 		if err != nil {
 			return ListRepositoriesOut{}, err
 		}

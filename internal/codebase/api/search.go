@@ -11,7 +11,7 @@ import (
 // SearchIn is the input of search_code.
 type SearchIn struct {
 	Query         string  `json:"query" jsonschema:"Words and/or identifiers, e.g. 'refresh auth token' or parseConfig."`
-	Limit         int     `json:"limit,omitempty" jsonschema:"1-50, default 10."`
+	Limit         *int    `json:"limit,omitempty" jsonschema:"1-50, default 10."`
 	ProjectID     string  `json:"project_id,omitempty" jsonschema:"Default: default."`
 	RepositoryID  string  `json:"repository_id,omitempty"`
 	FileType      string  `json:"file_type,omitempty" jsonschema:"Extension, e.g. go or .py."`
@@ -73,9 +73,13 @@ func ToSearchOut(r search.Result) SearchOut {
 	return out
 }
 
+// Validate rejects an explicit limit of 0, which the service cannot tell
+// from an absent one (the default).
+func (in SearchIn) Validate() error { return checkLimit(in.Limit, search.MaxLimit) }
+
 // ToQuery converts the input to the service's query (also used by the CLI).
 func (in SearchIn) ToQuery() search.Query {
-	return search.Query{Text: in.Query, Limit: in.Limit, ProjectID: in.ProjectID, RepositoryID: in.RepositoryID,
+	return search.Query{Text: in.Query, Limit: deref(in.Limit), ProjectID: in.ProjectID, RepositoryID: in.RepositoryID,
 		FileType: in.FileType, Directory: in.Directory, Language: in.Language,
 		MinSimilarity: in.MinSimilarity, MaxTokens: in.MaxTokens}
 }
