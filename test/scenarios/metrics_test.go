@@ -4,6 +4,7 @@ package scenarios_test
 
 import (
 	"bytes"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -17,24 +18,32 @@ import (
 // parses it with the Prometheus text parser; a parse error fails the test.
 func scrape(tb testing.TB, base string) map[string]*dto.MetricFamily {
 	tb.Helper()
+	fams, err := scrapeErr(base)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return fams
+}
+
+func scrapeErr(base string) (map[string]*dto.MetricFamily, error) {
 	req, _ := http.NewRequest("GET", base+"/metrics", nil)
 	req.Header.Set("Accept", "text/plain")
 	resp, err := httpClient.Do(req)
 	if err != nil {
-		tb.Fatalf("GET %s/metrics: %v", base, err)
+		return nil, fmt.Errorf("GET %s/metrics: %w", base, err)
 	}
 	defer resp.Body.Close()
 	var buf bytes.Buffer
 	buf.ReadFrom(resp.Body) //nolint:errcheck // a short body fails the parse below
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") {
-		tb.Fatalf("GET %s/metrics = %d %q", base, resp.StatusCode, resp.Header.Get("Content-Type"))
+		return nil, fmt.Errorf("GET %s/metrics = %d %q", base, resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
 	p := expfmt.NewTextParser(model.UTF8Validation)
 	fams, err := p.TextToMetricFamilies(&buf)
 	if err != nil {
-		tb.Fatalf("%s/metrics is not valid Prometheus text: %v", base, err)
+		return nil, fmt.Errorf("%s/metrics is not valid Prometheus text: %w", base, err)
 	}
-	return fams
+	return fams, nil
 }
 
 // total sums a family's samples over all label sets: counter and gauge
@@ -97,11 +106,14 @@ type resources struct {
 	RequestsTotal float64 `json:"requests_total"`
 }
 
-// sampleResources reads /metrics and /health once.
-func sampleResources(tb testing.TB, s *server) resources {
-	tb.Helper()
-	fams := scrape(tb, s.URL)
+// sampleResources reads /metrics and /health once; a server that does
+// not answer gives zeros and its error (the load test counts it).
+func sampleResources(s *server) (resources, error) {
 	var r resources
+	fams, err := scrapeErr(s.URL)
+	if err != nil {
+		return r, err
+	}
 	r.RSSBytes, _ = total(fams, "process_resident_memory_bytes")
 	r.CPUSeconds, _ = total(fams, "process_cpu_seconds_total")
 	r.Goroutines, _ = total(fams, "go_goroutines")
@@ -110,7 +122,7 @@ func sampleResources(tb testing.TB, s *server) resources {
 	r.HealthCode, r.HealthStatus = h.Status, str(h.JSON, "status")
 	pool := obj(h.JSON["connection_pool"])
 	r.PoolUtilPct, r.PoolSize = num(pool, "utilization_percent"), num(pool, "size")
-	return r
+	return r, h.Err
 }
 
 func metricPrefix(name string) string { return strings.ReplaceAll(name, "-", "_") }

@@ -84,6 +84,7 @@ func testLoadRamp(t *testing.T) {
 	col := newCollector(p, start)
 	var samples []sample
 	var smu sync.Mutex
+	var sampleErrs []string
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -98,9 +99,15 @@ func testLoadRamp(t *testing.T) {
 				return
 			case <-tick.C:
 			}
-			s := sample{T: time.Since(start).Seconds(), Codebase: sampleResources(t, st.cb), Workflow: sampleResources(t, st.wf)}
+			s := sample{T: time.Since(start).Seconds()}
+			var cerr, werr error
+			s.Codebase, cerr = sampleResources(st.cb)
+			s.Workflow, werr = sampleResources(st.wf)
 			smu.Lock()
 			samples = append(samples, s)
+			if cerr != nil || werr != nil {
+				sampleErrs = append(sampleErrs, fmt.Sprint(cerr, werr))
+			}
 			smu.Unlock()
 			if time.Since(lastLog) >= 10*time.Second {
 				lastLog = time.Now()
@@ -147,6 +154,10 @@ func testLoadRamp(t *testing.T) {
 	}
 	if series.Total.ErrorRate >= maxLoadErrorRate {
 		t.Errorf("error rate under load %.2f%% (errors by type %v), target < 1%%", series.Total.ErrorRate*100, series.ErrorTypes)
+	}
+	if len(sampleErrs) > 0 {
+		t.Errorf("%d of %d resource samples failed (a server stopped answering /metrics or /health), first: %s",
+			len(sampleErrs), len(samples), sampleErrs[0])
 	}
 	for _, s := range []*server{st.cb, st.wf} {
 		if s.exited() {
