@@ -3,6 +3,8 @@ package chunk
 import (
 	"sort"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	sitter "github.com/tree-sitter/go-tree-sitter"
 
@@ -34,11 +36,18 @@ func newLineIndex(src []byte) lineIndex {
 }
 
 func isBlank(b []byte) bool {
-	for _, c := range b {
-		switch c {
-		case ' ', '\t', '\r', '\f', '\v':
-		default:
+	for i := 0; i < len(b); {
+		switch c := b[i]; {
+		case c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v':
+			i++
+		case c < utf8.RuneSelf:
 			return false
+		default:
+			r, n := utf8.DecodeRune(b[i:])
+			if !unicode.IsSpace(r) {
+				return false
+			}
+			i += n
 		}
 	}
 	return true
@@ -333,11 +342,11 @@ func (f *file) pieces(out []codebase.Chunk, u *unit, line int, first bool) []cod
 		if n == 0 {
 			n = min(len(text), f.opts.MaxBytes)
 		}
-		c := f.newChunk(u, line, line, text[:n], first)
-		c.Comments = ""
-		out = append(out, c)
+		if !isBlank([]byte(text[:n])) {
+			out = append(out, f.newChunk(u, line, line, text[:n], first))
+			first = false
+		}
 		text = text[n:]
-		first = false
 	}
 	return out
 }
