@@ -67,7 +67,7 @@ type language struct {
 	specs    []*spec // by kind id
 	sigSkip  []bool  // by kind id
 	hasSkip  bool
-	modifier []bool  // by kind id: "modifiers" nodes
+	modifier []bool // by kind id: "modifiers" nodes
 	fields   fieldIDs
 	query    *sitter.Query
 	capError uint
