@@ -11,3 +11,12 @@ CREATE TABLE search_associations (
     probs      real[] NOT NULL CHECK (cardinality(probs) = cardinality(terms)),
     PRIMARY KEY (project_id, word)
 );
+
+-- Files whose header says they are generated ("Code generated ... DO NOT
+-- EDIT", "@generated"), for the ranking prior; refreshed with the model.
+CREATE TABLE search_generated_files (
+    project_id    text NOT NULL REFERENCES projects ON DELETE CASCADE,
+    repository_id uuid NOT NULL,
+    path          text NOT NULL,
+    PRIMARY KEY (project_id, repository_id, path)
+);

@@ -38,6 +38,8 @@ type Candidate struct {
 	Symbol       string
 	StartLine    int
 	EndLine      int
+	// Generated is true when the file's header says it is generated.
+	Generated bool
 	// FieldLen is the number of term occurrences in each class.
 	FieldLen [Classes]int
 	// TF holds, for each of the query's score terms present in the chunk,

@@ -13,6 +13,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sort"
 	"strings"
 	"time"
 
@@ -55,9 +56,9 @@ type Store interface {
 	// when projectID is empty), with their file's freshness data; missing ids
 	// are absent from the map.
 	ChunkRows(ctx context.Context, projectID string, ids []string) (map[string]Row, error)
-	// GeneratedFiles reports which of paths (file paths of repositoryIDs,
-	// keyed "repository_id\x00path") start with a "Code generated" header.
-	GeneratedFiles(ctx context.Context, projectID string, keys []FileKey) (map[FileKey]bool, error)
+	// RefreshGenerated re-detects the project's generated files (those
+	// whose header says so) and returns how many there are.
+	RefreshGenerated(ctx context.Context, projectID string) (int, error)
 	// TrainingDocs calls fn for every chunk of projectID that has a doc
 	// comment, with the doc text and the chunk's code terms.
 	TrainingDocs(ctx context.Context, projectID string, fn func(doc string, codeTerms []string) error) error
@@ -72,6 +73,10 @@ type Config struct {
 	// Candidates is how many lexical candidates PostgreSQL returns for
 	// re-scoring (default 1000).
 	Candidates int
+	// MatchBudget bounds the summed document frequencies of the query terms
+	// that select candidates, so the rows PostgreSQL ranks stay bounded
+	// (default 20000).
+	MatchBudget int
 	// VectorWeight is the weight of the vector channel in reciprocal-rank
 	// fusion against the lexical channel's 1. Negative means "derive from
 	// the embedder": 0 for the builtin hashed embedder, whose vectors are
@@ -85,7 +90,7 @@ type Config struct {
 
 // DefaultConfig returns the configuration measured in docs/search-quality.md.
 func DefaultConfig() Config {
-	return Config{Candidates: 1000, VectorWeight: -1, Rank: DefaultRankConfig()}
+	return Config{Candidates: 1000, MatchBudget: 20000, VectorWeight: -1, Rank: DefaultRankConfig()}
 }
 
 // Service answers searches and chunk lookups.
@@ -103,6 +108,9 @@ func New(cfg Config, store Store, embedder codebase.Embedder, log *slog.Logger, 
 	def := DefaultConfig()
 	if cfg.Candidates <= 0 {
 		cfg.Candidates = def.Candidates
+	}
+	if cfg.MatchBudget <= 0 {
+		cfg.MatchBudget = def.MatchBudget
 	}
 	if cfg.Rank == (RankConfig{}) {
 		cfg.Rank = def.Rank
@@ -293,7 +301,7 @@ func (s *Service) rank(ctx context.Context, q Query, f Filter, qt []string, tm *
 
 	t = time.Now()
 	cands, err := s.store.LexicalCandidates(ctx, CandidateQuery{
-		Filter: f, MatchTerms: matchTerms(qt, &st, s.cfg.Candidates), ScoreTerms: scoreTerms(qt, assoc), Limit: s.cfg.Candidates})
+		Filter: f, MatchTerms: matchTerms(qt, &st, s.cfg.MatchBudget), ScoreTerms: scoreTerms(qt, assoc), Limit: s.cfg.Candidates})
 	if err != nil {
 		return nil, 0, "", fmt.Errorf("search: %w", err)
 	}
@@ -301,24 +309,23 @@ func (s *Service) rank(ctx context.Context, q Query, f Filter, qt []string, tm *
 
 	t = time.Now()
 	qs := querySymbols(q.Text)
+	var tr *translator
+	if rc.Translation > 0 {
+		tr = newTranslator(qt, assoc, &st, rc)
+	}
 	rs := make([]*ranked, len(cands))
 	for i := range cands {
 		c := &cands[i]
 		r := &ranked{c: c}
 		r.bm, r.coverage = bm25f(c, qt, &st, rc)
-		r.bm *= prior(c, false, rc)
+		r.bm *= prior(c, c.Generated, rc)
 		if definesQueried(c, qs) {
 			r.bm *= rc.DefinitionBoost
 		}
 		if rc.Translation > 0 {
-			r.tm = translationScore(c, qt, assoc, &st, rc)
+			r.tm = tr.score(c)
 		}
 		rs[i] = r
-	}
-	if rc.GeneratedPrior != 1 && len(rs) > 0 {
-		if err := s.applyGenerated(ctx, q.ProjectID, rs, rc); err != nil {
-			return nil, 0, "", err
-		}
 	}
 	fuseLexical(rs, len(qt), rc)
 	penalizeRepeats(rs, rc)
@@ -330,57 +337,29 @@ func (s *Service) rank(ctx context.Context, q Query, f Filter, qt []string, tm *
 	return rs, len(cands), note, nil
 }
 
-// generatedCheck is how many of the best candidates get the generated-file
-// header check; the prior only lowers scores, so checking the head of the
-// ranking is enough to order the answer.
-const generatedCheck = 200
-
-func (s *Service) applyGenerated(ctx context.Context, projectID string, rs []*ranked, rc *RankConfig) error {
-	sortBy(rs, func(r *ranked) float64 { return r.bm })
-	n := min(len(rs), generatedCheck)
-	seen := map[FileKey]bool{}
-	var keys []FileKey
-	for _, r := range rs[:n] {
-		k := FileKey{r.c.RepositoryID, r.c.FilePath}
-		if !seen[k] && !isGeneratedPath(k.Path) {
-			seen[k] = true
-			keys = append(keys, k)
-		}
-	}
-	gen, err := s.store.GeneratedFiles(ctx, projectID, keys)
-	if err != nil {
-		return fmt.Errorf("search: %w", err)
-	}
-	for _, r := range rs[:n] {
-		if gen[FileKey{r.c.RepositoryID, r.c.FilePath}] {
-			r.bm *= rc.GeneratedPrior
-		}
-	}
-	return nil
-}
-
-// maxMatchShare: terms held by more than this share of the project's chunks
-// (and by more chunks than the candidate limit) do not select candidates
-// when rarer terms do; they still score. They would make PostgreSQL rank
-// most of the project for little gain.
-const maxMatchShare = 0.2
-
-func matchTerms(qt []string, st *Stats, limit int) []string {
-	var rare, present []string
+// matchTerms picks the query terms that select candidates: the rarest
+// first, while their summed document frequencies stay within budget (the
+// rarest always). The other terms still score every candidate. This bounds
+// how many chunks PostgreSQL must rank whatever the query; the terms left
+// out are the common ones, with the least weight in BM25F.
+func matchTerms(qt []string, st *Stats, budget int) []string {
+	var present []string
 	for _, t := range qt {
-		df := st.DF[t]
-		if df == 0 {
-			continue
-		}
-		present = append(present, t)
-		if df <= int64(limit) || float64(df) <= maxMatchShare*float64(st.N) {
-			rare = append(rare, t)
+		if st.DF[t] > 0 {
+			present = append(present, t)
 		}
 	}
-	if len(rare) > 0 {
-		return rare
+	sort.SliceStable(present, func(i, j int) bool { return st.DF[present[i]] < st.DF[present[j]] })
+	var out []string
+	var sum int64
+	for _, t := range present {
+		if len(out) > 0 && sum+st.DF[t] > int64(budget) {
+			break
+		}
+		sum += st.DF[t]
+		out = append(out, t)
 	}
-	return present
+	return out
 }
 
 func scoreTerms(qt []string, assoc map[string][]Association) []string {

@@ -167,39 +167,76 @@ func (s *Service) Train(ctx context.Context, projectID, repositoryID string) err
 	if err := s.store.ReplaceAssociations(ctx, projectID, m); err != nil {
 		return fmt.Errorf("train: store model: %w", err)
 	}
+	gen, err := s.store.RefreshGenerated(ctx, projectID)
+	if err != nil {
+		return fmt.Errorf("train: detect generated files: %w", err)
+	}
 	s.log.InfoContext(ctx, "search_model_trained", "context", map[string]any{
 		"project_id": projectID, "repository_id": repositoryID, "documented_chunks": tr.nChunks,
-		"words": len(m), "duration_ms": time.Since(start).Milliseconds()})
+		"words": len(m), "generated_files": gen, "duration_ms": time.Since(start).Milliseconds()})
 	return nil
 }
 
-// translationScore is the query likelihood of candidate c under the
-// translation model (search-study.md §6):
+// translator scores candidates under the translation model for one query.
+// It indexes the model by code term, so a candidate costs time in
+// proportion to the query-related terms it holds, not to the model's size.
+type translator struct {
+	qt  []string
+	idx map[string]int // query term -> position
+	rev map[string][]wordP
+	pc  []float64 // P(w|C) per query term
+	buf []float64
+	rc  *RankConfig
+}
+
+type wordP struct {
+	w int
+	p float64
+}
+
+func newTranslator(qt []string, assoc map[string][]Association, st *Stats, rc *RankConfig) *translator {
+	codeLen := float64(st.SumLen[0] + st.SumLen[2])
+	if codeLen <= 0 {
+		codeLen = 1
+	}
+	t := &translator{qt: qt, idx: map[string]int{}, rev: map[string][]wordP{}, pc: make([]float64, len(qt)),
+		buf: make([]float64, len(qt)), rc: rc}
+	for i, w := range qt {
+		t.idx[w] = i
+		t.pc[i] = (float64(st.DF[w]) + 0.5) / codeLen
+		for _, a := range assoc[w] {
+			t.rev[a.Term] = append(t.rev[a.Term], wordP{i, a.P})
+		}
+	}
+	return t
+}
+
+// score is the query likelihood of candidate c (search-study.md §6):
 //
 //	tf~(w,d) = (1-mix) tf(w,d) + mix sum_c P(w|c) tf(c,d)   (code classes A and C)
 //	s = sum_w ln(1 + tf~ / (mu P(w|C))) + |q| ln(mu / (|d| + mu))
 //
 // P(w|C) is estimated from document frequencies over the total code length.
-func translationScore(c *Candidate, qt []string, assoc map[string][]Association, st *Stats, rc *RankConfig) float64 {
-	codeLen := float64(st.SumLen[0] + st.SumLen[2])
-	if codeLen <= 0 {
-		codeLen = 1
-	}
-	code := func(t string) float64 {
-		tf := c.TF[t]
-		return float64(tf[0] + tf[2])
+func (t *translator) score(c *Candidate) float64 {
+	rc := t.rc
+	tr := t.buf
+	clear(tr)
+	for term, tf := range c.TF {
+		code := float64(tf[0] + tf[2])
+		if code == 0 {
+			continue
+		}
+		for _, x := range t.rev[term] {
+			tr[x.w] += x.p * code
+		}
 	}
 	var s float64
-	for _, w := range qt {
-		var tr float64
-		for _, a := range assoc[w] {
-			tr += a.P * code(a.Term)
-		}
-		tf := (1-rc.TranslationMix)*code(w) + rc.TranslationMix*tr
-		pc := (float64(st.DF[w]) + 0.5) / codeLen
-		s += math.Log(1 + tf/(rc.Mu*pc))
+	for i, w := range t.qt {
+		tf := c.TF[w]
+		v := (1-rc.TranslationMix)*float64(tf[0]+tf[2]) + rc.TranslationMix*tr[i]
+		s += math.Log(1 + v/(rc.Mu*t.pc[i]))
 	}
 	d := float64(c.FieldLen[0] + c.FieldLen[2])
-	s += float64(len(qt)) * math.Log(rc.Mu/(d+rc.Mu))
+	s += float64(len(t.qt)) * math.Log(rc.Mu/(d+rc.Mu))
 	return s
 }
