@@ -25,7 +25,7 @@ func (s *Store) CreateEntity(ctx context.Context, e workflow.Entity) (workflow.E
 	var out workflow.Entity
 	err := s.db.Do(ctx, "create_entity", func(ctx context.Context, c *pgxpool.Conn) error {
 		var err error
-		out, err = scanEntity(c.QueryRow(ctx, q, e.ProjectID, e.Type, e.Name, e.Data, e.Tags))
+		out, err = scanEntity(c.QueryRow(ctx, q, e.ProjectID, e.Type, e.Name, e.Data, tags(e.Tags)))
 		return mapErr(err, "entity")
 	})
 	return out, err
@@ -55,7 +55,7 @@ func (s *Store) UpdateEntity(ctx context.Context, e workflow.Entity, version int
 	var out workflow.Entity
 	err := s.db.Do(ctx, "update_entity", func(ctx context.Context, c *pgxpool.Conn) error {
 		var err error
-		out, err = scanEntity(c.QueryRow(ctx, q, e.ProjectID, e.ID, e.Data, e.Tags, version))
+		out, err = scanEntity(c.QueryRow(ctx, q, e.ProjectID, e.ID, e.Data, tags(e.Tags), version))
 		if err != pgx.ErrNoRows {
 			return mapErr(err, "entity")
 		}
@@ -83,8 +83,17 @@ func (s *Store) DeleteEntity(ctx context.Context, projectID, id string, at time.
 	return out, err
 }
 
+// denseMatches is the number of matches from which walking the order index
+// and filtering finds a page sooner than collecting every match.
+const denseMatches = 2000
+
 // QueryEntities implements [workflow.Store]. Containment and tag filters
-// are served by the GIN indexes on (project_id, data) and (project_id, tags).
+// are served by the GIN indexes on data and tags, the order by btree
+// indexes. PostgreSQL cannot estimate how many rows a containment filter
+// matches, and when it guesses "many" it walks the order index: fast if
+// matches are dense, a scan of the whole project if there are none. So a
+// filtered query first counts matches through the GIN indexes alone (capped
+// at denseMatches) and, when they are sparse, reads them that way and sorts.
 func (s *Store) QueryEntities(ctx context.Context, f workflow.EntityFilter, after workflow.Keyset, n int) ([]workflow.Entity, error) {
 	var w where
 	w.add("e.project_id = ?", f.ProjectID)
@@ -125,9 +134,26 @@ func (s *Store) QueryEntities(ctx context.Context, f workflow.EntityFilter, afte
 	}
 	w.args = append(w.args, n)
 	q := `SELECT ` + entityCols + ` FROM entities e WHERE ` + w.sql() + ` ORDER BY ` + order + ` LIMIT $` + itoa(len(w.args))
+	filtered := len(f.Contains) > 0 || len(f.Tags) > 0
 	var out []workflow.Entity
-	err := s.db.Do(ctx, "query_entities", func(ctx context.Context, c *pgxpool.Conn) error {
-		rows, err := c.Query(ctx, q, w.args...)
+	err := s.db.Tx(ctx, "query_entities", func(ctx context.Context, tx pgx.Tx) error {
+		if filtered {
+			// Only bitmap scans remain: the GIN indexes, then a sort.
+			if _, err := tx.Exec(ctx, "SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off"); err != nil {
+				return err
+			}
+			var matches int
+			cq := `SELECT count(*) FROM (SELECT 1 FROM entities e WHERE ` + w.sql() + ` LIMIT ` + itoa(denseMatches) + `) m`
+			if err := tx.QueryRow(ctx, cq, w.args[:len(w.args)-1]...).Scan(&matches); err != nil {
+				return mapErr(err, "entities")
+			}
+			if matches >= denseMatches {
+				if _, err := tx.Exec(ctx, "SET LOCAL enable_seqscan = on; SET LOCAL enable_indexscan = on"); err != nil {
+					return err
+				}
+			}
+		}
+		rows, err := tx.Query(ctx, q, w.args...)
 		if err != nil {
 			return mapErr(err, "entities")
 		}
@@ -135,4 +161,12 @@ func (s *Store) QueryEntities(ctx context.Context, f workflow.EntityFilter, afte
 		return err
 	})
 	return out, err
+}
+
+// tags makes nil an empty array: the column is NOT NULL.
+func tags(t []string) []string {
+	if t == nil {
+		return []string{}
+	}
+	return t
 }
