@@ -45,9 +45,19 @@ func indexCommand(ix *index.Service) launch.CommandFunc {
 			return nil
 		}
 
+		// Start first, to know the job to follow; Index then claims that
+		// job (a repository has one active job at a time).
+		st, err := ix.Start(ctx, req)
+		if err != nil {
+			return err
+		}
 		var p *progress
 		if !asJSON || isTerminal(inv.Env.Stderr) {
-			p = newProgress(inv.Env.Stderr, isTerminal(inv.Env.Stderr))
+			p = newProgress(inv.Env.Stderr, isTerminal(inv.Env.Stderr), func() (index.Job, error) {
+				pctx, cancel := context.WithTimeout(ctx, time.Second)
+				defer cancel()
+				return ix.Status(pctx, st.Job.ID)
+			})
 		}
 		start := time.Now()
 		update := func(index.Job) {}

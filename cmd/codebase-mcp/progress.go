@@ -13,10 +13,12 @@ import (
 // progress shows an index job's progress while it runs: a bar redrawn in
 // place (at most 10 times a second) on a terminal, otherwise a plain line
 // every few seconds and on each phase change, so logs of CI runs stay
-// readable.
+// readable. The job row is polled a few times a second besides the
+// service's per-batch callback, so phases show as they change.
 type progress struct {
 	w       io.Writer
 	tty     bool
+	poll    func() (index.Job, error)
 	every   time.Duration
 	start   time.Time
 	mu      sync.Mutex
@@ -29,9 +31,10 @@ type progress struct {
 	done    chan struct{}
 }
 
-// newProgress starts drawing on w; call finish when the job has ended.
-func newProgress(w io.Writer, tty bool) *progress {
-	p := &progress{w: w, tty: tty, every: 5 * time.Second, start: time.Now(),
+// newProgress starts drawing on w; poll, when not nil, reads the job's
+// current row. Call finish when the job has ended.
+func newProgress(w io.Writer, tty bool, poll func() (index.Job, error)) *progress {
+	p := &progress{w: w, tty: tty, poll: poll, every: 5 * time.Second, start: time.Now(),
 		stop: make(chan struct{}), done: make(chan struct{})}
 	tick := 100 * time.Millisecond
 	if !tty {
@@ -53,11 +56,22 @@ func (p *progress) loop(tick time.Duration) {
 	defer close(p.done)
 	t := time.NewTicker(tick)
 	defer t.Stop()
+	lastPoll := time.Now()
 	for {
 		select {
 		case <-p.stop:
 			return
 		case <-t.C:
+			if p.poll != nil && time.Since(lastPoll) >= 250*time.Millisecond {
+				lastPoll = time.Now()
+				if j, err := p.poll(); err == nil {
+					p.mu.Lock()
+					if !p.seen || j.FilesDone >= p.job.FilesDone {
+						p.job, p.seen = j, true
+					}
+					p.mu.Unlock()
+				}
+			}
 			p.draw()
 		}
 	}
