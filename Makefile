@@ -49,7 +49,25 @@ test: db ## unit, integration and end-to-end tests against the local database, a
 bench: migrate ## /health and /metrics latency of both servers (report in bench-results/)
 	bash scripts/bench.sh
 
-validate: test bench ## the scenario suite (grows with later issues): tests plus benchmarks
+.PHONY: load-full soak cover
+# The scenario suite (test/scenarios) through test/cmd/validate: progress while it runs, then
+# performance_reports/<timestamp>/report.{json,md,html}, a summary, exit 1 on a failure or regression.
+VALIDATE_PROFILE ?= short
+validate: db ## the six-scenario validation suite and performance report (VALIDATE_PROFILE=ci|short|full; about 20 min on 2 cores)
+	$(DB_ENV); $(GO) run ./test/cmd/validate --profile $(VALIDATE_PROFILE)
+
+load-full: db ## scenario 4 with the spec's full load profile (2 m ramp to 10, 5 m to 50, 10 m hold, 2 m down)
+	$(DB_ENV); $(GO) run ./test/cmd/validate --profile full --run 'Scenario4'
+
+soak: db ## 1-hour load at 50 clients, sampling RSS, CPU, goroutines and pool utilization (growth in the report)
+	$(DB_ENV); $(GO) run ./test/cmd/validate --profile soak --run 'Scenario4/Ramp'
+
+cover: db ## coverage of the unit and integration tests: bin/coverage/coverage.html and a per-package table
+	mkdir -p $(BIN)/coverage
+	$(DB_ENV); $(GO) test -count=1 -coverprofile=$(BIN)/coverage/coverage.out ./...
+	$(GO) tool cover -html=$(BIN)/coverage/coverage.out -o $(BIN)/coverage/coverage.html
+	$(GO) run ./test/cmd/covertable $(BIN)/coverage/coverage.out | tee $(BIN)/coverage/packages.txt
+	@echo "cover: $(BIN)/coverage/coverage.html and $(BIN)/coverage/packages.txt" >&2
 
 lint: ## gofmt and go vet
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
