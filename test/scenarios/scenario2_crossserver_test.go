@@ -22,7 +22,7 @@ func TestScenario2_CrossServer(t *testing.T) {
 	const project = "cross"
 	cbURL, wfURL := st.cb.URL, st.wf.URL
 	var hits []map[string]any
-	ready := t.Run("Setup", func(t *testing.T) {
+	cbReady := t.Run("SetupCodebase", func(t *testing.T) {
 		indexRepo(t, cbURL, repo, project, false)
 		for _, q := range []string{"parse config", "validate input", "cache", "process items", "render output"} {
 			hits = append(hits, search(t, cbURL, map[string]any{"query": q, "limit": 10, "project_id": project})...)
@@ -30,12 +30,12 @@ func TestScenario2_CrossServer(t *testing.T) {
 		if len(hits) < 10 {
 			t.Fatalf("the setup searches found %d results, want at least 10", len(hits))
 		}
-		newProject(t, wfURL, "cross")
 	})
+	wfReady := t.Run("SetupWorkflow", func(t *testing.T) { newProject(t, wfURL, "cross") })
 	need := func(t *testing.T) {
 		t.Helper()
-		if !ready {
-			t.Fatal("setup failed (see Setup)")
+		if !cbReady || !wfReady {
+			t.Fatal("setup failed (see SetupCodebase, SetupWorkflow)")
 		}
 	}
 	createItem := func(t *testing.T, body map[string]any) map[string]any {
@@ -97,7 +97,9 @@ func TestScenario2_CrossServer(t *testing.T) {
 	})
 
 	t.Run("03_ChunkReadBackMatchesSearch", func(t *testing.T) {
-		need(t)
+		if !cbReady {
+			t.Fatal("setup failed (see SetupCodebase)")
+		}
 		h := hits[1]
 		c := call(t, http.StatusOK, "GET", cbURL+"/mcp/chunks/"+str(h, "chunk_id"), nil)
 		for _, k := range []string{"file_path", "start_line", "end_line", "content"} {

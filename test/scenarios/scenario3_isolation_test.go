@@ -26,19 +26,19 @@ func TestScenario3_FailureIsolation(t *testing.T) {
 	repo := fixtureRepo(t, env.profile.WorkRepoFiles, 3)
 	const project = "isolation"
 	var chunkID string
-	indexed := t.Run("Setup", func(t *testing.T) {
+	indexed := t.Run("SetupCodebase", func(t *testing.T) {
 		indexRepo(t, st.cb.URL, repo, project, false)
 		hits := search(t, st.cb.URL, map[string]any{"query": "parse config", "limit": 5, "project_id": project})
 		if len(hits) == 0 {
 			t.Fatal("search found nothing in the indexed repository")
 		}
 		chunkID = str(hits[0], "chunk_id")
-		newProject(t, st.wf.URL, "isolation")
 	})
+	projected := t.Run("SetupWorkflow", func(t *testing.T) { newProject(t, st.wf.URL, "isolation") })
 
 	t.Run("CodebaseDown", func(t *testing.T) {
-		if !indexed {
-			t.Fatal("setup failed (see Setup)")
+		if !indexed || !projected {
+			t.Fatal("setup failed (see SetupCodebase, SetupWorkflow)")
 		}
 		st.cb.stop(t)
 		defer st.cb.restart(t)
@@ -68,7 +68,7 @@ func TestScenario3_FailureIsolation(t *testing.T) {
 
 	t.Run("WorkflowDown", func(t *testing.T) {
 		if !indexed {
-			t.Fatal("setup failed (see Setup)")
+			t.Fatal("setup failed (see SetupCodebase)")
 		}
 		st.wf.stop(t)
 		defer st.wf.restart(t)

@@ -109,10 +109,23 @@ func (t *tracker) results() []report.Test {
 			continue
 		}
 		top := *t.tests[name]
+		failed := 0
+		first := ""
 		for _, sub := range t.order {
 			if strings.HasPrefix(sub, name+"/") {
-				top.Steps = append(top.Steps, *t.tests[sub])
+				st := *t.tests[sub]
+				top.Steps = append(top.Steps, st)
+				if st.Status == "fail" && len(st.Failures) > 0 {
+					failed++
+					if first == "" {
+						first = strings.TrimPrefix(sub, name+"/")
+					}
+				}
 			}
+		}
+		if failed > 0 {
+			// Its own output is progress; the failures are its steps'.
+			top.Failures = []string{fmt.Sprintf("%d of %d steps failed, first %s", failed, len(top.Steps), first)}
 		}
 		out = append(out, top)
 	}

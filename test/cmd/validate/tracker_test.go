@@ -31,7 +31,10 @@ func TestTracker(t *testing.T) {
 	if f := res[0].Steps[0].Failures; len(f) != 1 || f[0] != "want 200: POST /mcp/index: 404 => not served yet" {
 		t.Errorf("failures = %q", f)
 	}
-	if res[0].Steps[1].Status != "pass" || res[0].Failures != nil {
+	if f := res[0].Failures; len(f) != 1 || f[0] != "1 of 2 steps failed, first Setup" {
+		t.Errorf("scenario failure = %q, want its steps' summary", f)
+	}
+	if res[0].Steps[1].Status != "pass" {
 		t.Errorf("steps = %+v", res[0])
 	}
 	for _, want := range []string{"▶ TestScenario3", "✗ TestScenario3/Setup", "✗ FAIL TestScenario3", "generated a repository", "not json: build failed"} {

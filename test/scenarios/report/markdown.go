@@ -11,16 +11,30 @@ import (
 
 func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
 
+// maxStepsShown bounds the failed steps the summary lists per scenario,
+// so it fits one screen.
+const maxStepsShown = 4
+
 // Summary is the one-screen table printed at the end of a run.
 func (r *Report) Summary() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%-44s %-6s %9s  %s\n", "SCENARIO / STEP", "RESULT", "TIME", "NOTE")
 	for _, t := range r.Tests {
 		fmt.Fprintf(&b, "%-44s %-6s %8.1fs  %s\n", t.Name, strings.ToUpper(t.Status), t.Elapsed, note(t))
+		shown, hidden := 0, 0
 		for _, s := range t.Steps {
-			if s.Status != "pass" {
-				fmt.Fprintf(&b, "  %-42s %-6s %8.1fs  %s\n", clip(strings.TrimPrefix(s.Name, t.Name+"/"), 42), strings.ToUpper(s.Status), s.Elapsed, note(s))
+			if s.Status == "pass" {
+				continue
 			}
+			if shown == maxStepsShown {
+				hidden++
+				continue
+			}
+			shown++
+			fmt.Fprintf(&b, "  %-42s %-6s %8.1fs  %s\n", clip(strings.TrimPrefix(s.Name, t.Name+"/"), 42), strings.ToUpper(s.Status), s.Elapsed, note(s))
+		}
+		if hidden > 0 {
+			fmt.Fprintf(&b, "  ... and %d more failed steps (report.md lists them)\n", hidden)
 		}
 	}
 	if n := perf.Regressions(r.Comparison); n > 0 {
