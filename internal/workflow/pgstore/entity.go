@@ -92,8 +92,9 @@ const denseMatches = 2000
 // indexes. PostgreSQL cannot estimate how many rows a containment filter
 // matches, and when it guesses "many" it walks the order index: fast if
 // matches are dense, a scan of the whole project if there are none. So a
-// filtered query first counts matches through the GIN indexes alone (capped
-// at denseMatches) and, when they are sparse, reads them that way and sorts.
+// filtered query first collects up to denseMatches matches through the GIN
+// indexes alone and sorts them, which is the answer when there are fewer;
+// otherwise matches are dense and the order index is walked.
 func (s *Store) QueryEntities(ctx context.Context, f workflow.EntityFilter, after workflow.Keyset, n int) ([]workflow.Entity, error) {
 	var w where
 	w.add("e.project_id = ?", f.ProjectID)
@@ -134,26 +135,60 @@ func (s *Store) QueryEntities(ctx context.Context, f workflow.EntityFilter, afte
 	}
 	w.args = append(w.args, n)
 	q := `SELECT ` + entityCols + ` FROM entities e WHERE ` + w.sql() + ` ORDER BY ` + order + ` LIMIT $` + itoa(len(w.args))
-	filtered := len(f.Contains) > 0 || len(f.Tags) > 0
-	var out []workflow.Entity
-	err := s.db.Tx(ctx, "query_entities", func(ctx context.Context, tx pgx.Tx) error {
-		if filtered {
-			// Only bitmap scans remain: the GIN indexes, then a sort.
-			if _, err := tx.Exec(ctx, "SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off"); err != nil {
-				return err
-			}
-			var matches int
-			cq := `SELECT count(*) FROM (SELECT 1 FROM entities e WHERE ` + w.sql() + ` LIMIT ` + itoa(denseMatches) + `) m`
-			if err := tx.QueryRow(ctx, cq, w.args[:len(w.args)-1]...).Scan(&matches); err != nil {
+	if len(f.Contains) == 0 && len(f.Tags) == 0 {
+		var out []workflow.Entity
+		err := s.db.Do(ctx, "query_entities", func(ctx context.Context, c *pgxpool.Conn) error {
+			rows, err := c.Query(ctx, q, w.args...)
+			if err != nil {
 				return mapErr(err, "entities")
 			}
-			if matches >= denseMatches {
-				if _, err := tx.Exec(ctx, "SET LOCAL enable_seqscan = on; SET LOCAL enable_indexscan = on"); err != nil {
-					return err
-				}
+			out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (workflow.Entity, error) { return scanEntity(r) })
+			return err
+		})
+		return out, err
+	}
+	// Sparse first: at most denseMatches matches through the GIN indexes
+	// (only bitmap scans allowed), sorted; exact when fewer were found.
+	sparse := `SELECT ` + entityCols + `, count(*) OVER () FROM (SELECT * FROM entities e WHERE ` + w.sql() +
+		` LIMIT ` + itoa(denseMatches) + `) e ORDER BY ` + order + ` LIMIT $` + itoa(len(w.args))
+	var out []workflow.Entity
+	err := s.db.Tx(ctx, "query_entities", func(ctx context.Context, tx pgx.Tx) error {
+		b := &pgx.Batch{}
+		b.Queue("SET LOCAL enable_seqscan = off")
+		b.Queue("SET LOCAL enable_indexscan = off")
+		b.Queue(sparse, w.args...)
+		b.Queue("SET LOCAL enable_seqscan = on")
+		b.Queue("SET LOCAL enable_indexscan = on")
+		res := tx.SendBatch(ctx, b)
+		for range 2 {
+			if _, err := res.Exec(); err != nil {
+				res.Close()
+				return err
 			}
 		}
-		rows, err := tx.Query(ctx, q, w.args...)
+		rows, err := res.Query()
+		if err != nil {
+			res.Close()
+			return mapErr(err, "entities")
+		}
+		total := 0
+		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (workflow.Entity, error) {
+			var e workflow.Entity
+			err := r.Scan(&e.ProjectID, &e.ID, &e.Type, &e.Name, &e.Data, &e.Tags, &e.Version, &e.CreatedAt, &e.UpdatedAt, &e.DeletedAt, &total)
+			return e, err
+		})
+		if err != nil {
+			res.Close()
+			return mapErr(err, "entities")
+		}
+		if err := res.Close(); err != nil {
+			return err
+		}
+		if total < denseMatches {
+			return nil
+		}
+		// Dense: walking the order index finds a page after few rows.
+		rows, err = tx.Query(ctx, q, w.args...)
 		if err != nil {
 			return mapErr(err, "entities")
 		}
