@@ -92,9 +92,13 @@ type Chunker struct {
 
 var _ codebase.Chunker = (*Chunker)(nil)
 
-// New builds a chunker with the grammars of every supported language.
+// New builds a chunker with the grammars of every supported language. It
+// makes tree-sitter allocate with libc malloc directly instead of through
+// the binding's Go callbacks (see useLibcAllocator); that setting is
+// process-wide.
 func New(opts Options) *Chunker {
 	opts = opts.withDefaults()
+	useLibcAllocator()
 	c := &Chunker{opts: opts, langs: make(map[string]*language)}
 	for name, def := range grammars() {
 		c.langs[name] = newLanguage(name, def, opts.MaxIdleParsers)
@@ -173,19 +177,18 @@ func (c *Chunker) chunkTree(ctx context.Context, l *language, f *file) (chunks [
 	root := tree.RootNode()
 	cur := root.Walk()
 	defer cur.Close()
-	f.collectComments(l, w.qc, root)
-	if f.errorRatio(root) > c.opts.MaxErrorRatio {
+	if f.errorRatio(root, cur) > c.opts.MaxErrorRatio {
 		return nil, false
 	}
+	f.collectComments(l, root)
 	wk := walker{l: l, f: f, cur: cur}
 	wk.walkRoot(root)
 	return f.build(wk.units, wk.header), true
 }
 
-// worker is one parser with its query cursor, borrowed by one goroutine.
+// worker is one parser, borrowed by one goroutine.
 type worker struct {
 	parser *sitter.Parser
-	qc     *sitter.QueryCursor
 }
 
 // parse returns nil when the parse ran over the parser's timeout.
@@ -200,6 +203,5 @@ func (w *worker) parse(src []byte) *sitter.Tree {
 }
 
 func (w *worker) close() {
-	w.qc.Close()
 	w.parser.Close()
 }

@@ -1,7 +1,6 @@
 package chunk
 
 import (
-	"strings"
 	"time"
 	"unsafe"
 
@@ -60,7 +59,7 @@ type grammar struct {
 }
 
 // language is a grammar resolved against its tree-sitter Language: node
-// kinds and fields by numeric id, the comment query, and idle parsers.
+// kinds and fields by numeric id, and idle parsers.
 type language struct {
 	name     string
 	ts       *sitter.Language
@@ -69,10 +68,10 @@ type language struct {
 	hasSkip  bool
 	modifier []bool // by kind id: "modifiers" nodes
 	fields   fieldIDs
-	query    *sitter.Query
-	capError uint
-	budget   time.Duration
-	idle     chan *worker
+	// commentStart is the first byte of every comment: '/' or '#'.
+	commentStart byte
+	budget       time.Duration
+	idle         chan *worker
 }
 
 type fieldIDs struct {
@@ -137,16 +136,9 @@ func newLanguage(name string, g grammar, maxIdle int) *language {
 			l.fields.right = id
 		}
 	}
-	var q strings.Builder
-	q.WriteString("[")
-	for _, c := range g.comments {
-		q.WriteString("(" + c + ")")
-	}
-	q.WriteString("] @c\n(ERROR) @e\n")
-	query, qerr := sitter.NewQuery(ts, q.String())
-	if qerr == nil {
-		l.query = query
-		l.capError, _ = query.CaptureIndexForName("e")
+	l.commentStart = '/'
+	if name == "python" {
+		l.commentStart = '#'
 	}
 	return l
 }
@@ -182,7 +174,7 @@ func (l *language) get(budget time.Duration) *worker {
 	// because ParseWithOptions in go-tree-sitter v0.25.0 never releases the
 	// handle it saves for the options: one C allocation leaked per parse.
 	p.SetTimeoutMicros(uint64(budget / time.Microsecond))
-	return &worker{parser: p, qc: sitter.NewQueryCursor()}
+	return &worker{parser: p}
 }
 
 // put returns a parser to the free list, or closes it when the list is full.
@@ -200,10 +192,6 @@ func (l *language) close() {
 		case w := <-l.idle:
 			w.close()
 		default:
-			if l.query != nil {
-				l.query.Close()
-				l.query = nil
-			}
 			return
 		}
 	}
