@@ -76,7 +76,7 @@ func serve[C any](ctx context.Context, spec Spec[C], args []string, env Env) err
 	}
 	rt.log.Info("server_started", "context", map[string]any{
 		"address": ln.Addr().String(), "version": versionString(spec.Version),
-		"database": dbpool.Target(vals.String("database-url")), "tools": len(rt.wiring.Tools),
+		"database": dbpool.Target(vals.String("database-url")), "tools": mcp.ToolCount(),
 		"startup_ms": time.Since(rt.started).Milliseconds()})
 	err = hs.Serve(ctx, ln)
 	rt.log.Info("server_stopped", "context", map[string]any{"uptime_seconds": rt.uptime()})
@@ -114,9 +114,11 @@ func stdio[C any](ctx context.Context, spec Spec[C], args []string, env Env) err
 }
 
 // runCommand runs one of the server's own commands on the runtime. Its
-// logs default to warnings only: the command's output is for a person.
+// logs default to errors only: the command's output is for a person.
 func runCommand[C any](ctx context.Context, spec Spec[C], name string, c Command, args []string, env Env) error {
-	opts := append(spec.runtimeOptions("warning"), c.Options...)
+	// A command's summary says what was skipped or failed; warnings in the
+	// log would repeat it next to the progress bar.
+	opts := append(spec.runtimeOptions("error"), c.Options...)
 	vals, pos, err := parseArgs(spec.ServerID+" "+name, opts, args, c.MinArgs, c.MaxArgs, env)
 	if err != nil {
 		return err

@@ -49,6 +49,7 @@ type Config struct {
 // Server is an MCP server over a fixed set of tools.
 type Server struct {
 	cfg     Config
+	tools   int
 	log     *slog.Logger
 	metrics *obs.RequestMetrics
 	mcp     *server.MCPServer
@@ -96,9 +97,13 @@ func New(cfg Config, logger *slog.Logger, metrics *obs.RequestMetrics, tools []t
 		}
 		metrics.Init(mt.Name)
 		s.mcp.AddTool(mt, s.handler(t))
+		s.tools++
 	}
 	return s, nil
 }
+
+// ToolCount is the number of MCP tools served (REST-only operations are not tools).
+func (s *Server) ToolCount() int { return s.tools }
 
 // Describe returns the MCP tool definition of t: name, title, description,
 // all four annotations set explicitly (mcp-go would otherwise send
