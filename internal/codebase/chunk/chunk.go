@@ -116,8 +116,9 @@ func (c *Chunker) Languages() []string {
 	return names
 }
 
-// Close releases the idle parsers and the compiled queries. Chunk must not
-// be called after Close.
+// Close releases the idle parsers; parsers still in use by running calls
+// are released when those calls return. Chunk must not be called after
+// Close.
 func (c *Chunker) Close() {
 	c.mu.Lock()
 	defer c.mu.Unlock()

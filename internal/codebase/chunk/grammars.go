@@ -61,6 +61,7 @@ func javascriptNodes() map[string]spec {
 		"lexical_declaration":            {role: roleVarDecl},
 		"variable_declaration":           {role: roleVarDecl},
 		"expression_statement":           {role: roleExprStmt},
+		"decorator":                      {role: rolePrefix},
 	}
 }
 

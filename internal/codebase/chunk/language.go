@@ -1,6 +1,7 @@
 package chunk
 
 import (
+	"sync"
 	"time"
 	"unsafe"
 
@@ -70,8 +71,10 @@ type language struct {
 	fields   fieldIDs
 	// commentStart is the first byte of every comment: '/' or '#'.
 	commentStart byte
-	budget       time.Duration
 	idle         chan *worker
+
+	mu     sync.Mutex // orders put against close
+	closed bool
 }
 
 type fieldIDs struct {
@@ -177,8 +180,15 @@ func (l *language) get(budget time.Duration) *worker {
 	return &worker{parser: p}
 }
 
-// put returns a parser to the free list, or closes it when the list is full.
+// put returns a parser to the free list, or closes it when the list is
+// full or the chunker is closed.
 func (l *language) put(w *worker) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		w.close()
+		return
+	}
 	select {
 	case l.idle <- w:
 	default:
@@ -186,7 +196,11 @@ func (l *language) put(w *worker) {
 	}
 }
 
+// close closes the idle parsers; parsers in use are closed when returned.
 func (l *language) close() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.closed = true
 	for {
 		select {
 		case w := <-l.idle:

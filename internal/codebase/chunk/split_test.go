@@ -235,3 +235,103 @@ func TestChunker_Chunk_CancelledContext(t *testing.T) {
 		t.Fatalf("got %d chunks for a cancelled context, want nil", len(got))
 	}
 }
+
+func TestChunker_Chunk_Specifics(t *testing.T) {
+	tests := []struct {
+		name, language, src string
+		want                []want
+		check               func(t *testing.T, got []codebase.Chunk)
+	}{
+		{
+			name:     "comment markers inside strings are not comments",
+			language: "javascript",
+			src:      "function f() {\n  const u = \"http://x/*y\";\n  // real\n  return u;\n}\n",
+			want:     []want{{"function", "f", 1, 5}},
+			check: func(t *testing.T, got []codebase.Chunk) {
+				if got[0].Comments != "real" {
+					t.Errorf("Comments = %q, want only the real comment", got[0].Comments)
+				}
+			},
+		},
+		{
+			name:     "require calls are part of the header",
+			language: "javascript",
+			src:      "'use strict';\nconst a = require('a');\nconst b = require('b'), c = require('c');\n\nmodule.exports = { a };\n",
+			want:     []want{{"header", "", 1, 3}, {"toplevel", "", 5, 5}},
+		},
+		{
+			name:     "C header guard",
+			language: "c",
+			src:      "#ifndef A_H\n#define A_H\n#include <stdio.h>\n\n/* f does it. */\nint f(void);\n\nstatic inline int g(void) { return 1; }\n\n#endif\n",
+			want:     []want{{"header", "", 1, 3}, {"toplevel", "", 5, 6}, {"function", "g", 8, 8}, {"toplevel", "", 10, 10}},
+		},
+		{
+			name:     "go directives are left out of docs",
+			language: "go",
+			src:      "package p\n\n// F does it.\n//\n//go:noinline\nfunc F() {}\n",
+			want:     []want{{"header", "", 1, 1}, {"function", "F", 3, 6}},
+			check: func(t *testing.T, got []codebase.Chunk) {
+				if got[1].Doc != "F does it." {
+					t.Errorf("Doc = %q", got[1].Doc)
+				}
+			},
+		},
+		{
+			name:     "comment after code is not a doc comment",
+			language: "go",
+			src:      "package p\n\nvar x = 1 // about x\nfunc F() {}\n",
+			want:     []want{{"header", "", 1, 1}, {"constants", "x", 3, 3}, {"function", "F", 4, 4}},
+			check: func(t *testing.T, got []codebase.Chunk) {
+				if got[2].Doc != "" {
+					t.Errorf("Doc of F = %q, want none", got[2].Doc)
+				}
+			},
+		},
+		{
+			name:     "rust generic impl and attributes",
+			language: "rust",
+			src:      "#[cfg(test)]\nimpl<'a, T: Clone> Display for &'a Stack<T> {\n    fn fmt(&self) {}\n}\n",
+			want:     []want{{"type", "Stack", 1, 4}, {"method", "Stack.fmt", 3, 3}},
+		},
+		{
+			name:     "python methods of a decorated class",
+			language: "python",
+			src:      "@dataclass\nclass P:\n    x: int\n\n    def norm(self):\n        return abs(self.x)\n",
+			want:     []want{{"class", "P", 1, 3}, {"method", "P.norm", 5, 6}},
+			check: func(t *testing.T, got []codebase.Chunk) {
+				if got[0].Signature != "class P:" {
+					t.Errorf("Signature = %q, want the class line without the decorator", got[0].Signature)
+				}
+			},
+		},
+		{
+			name:     "typescript decorators and class members",
+			language: "typescript",
+			src:      "@Component({})\nexport class C {\n  @Input() name: string;\n  @HostListener('x')\n  onX(): void {\n    return;\n  }\n}\n",
+			want:     []want{{"class", "C", 1, 8}, {"method", "C.onX", 4, 7}},
+		},
+		{
+			name:     "javascript object of functions stays top-level code",
+			language: "javascript",
+			src:      "module.exports = {\n  f() { return 1; },\n};\n",
+			want:     []want{{"toplevel", "", 1, 3}},
+		},
+	}
+	c := newChunker(t, chunk.Options{})
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := c.Chunk(context.Background(), tc.language, []byte(tc.src))
+			checkInvariants(t, tc.language, []byte(tc.src), got)
+			var outline []want
+			for _, ch := range got {
+				outline = append(outline, want{ch.Kind, ch.Symbol, ch.StartLine, ch.EndLine})
+			}
+			if fmt.Sprint(outline) != fmt.Sprint(tc.want) {
+				t.Fatalf("outline = %v, want %v", outline, tc.want)
+			}
+			if tc.check != nil {
+				tc.check(t, got)
+			}
+		})
+	}
+}

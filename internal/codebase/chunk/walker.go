@@ -127,7 +127,19 @@ func (w *walker) walkSeq(nodes []sitter.Node, sc scope) []lineRange {
 				continue
 			}
 		case roleTransparent:
-			emitted = append(emitted, w.walkSeq(w.children(n), scope{
+			// The directive's own operands (#ifdef NAME) share its first
+			// line; they are not code of the block.
+			kids := w.children(n)
+			for len(kids) > 0 {
+				if l, _ := w.f.nodeLines(&kids[0]); l != start {
+					break
+				}
+				kids = kids[1:]
+			}
+			if sc.root && w.hdr.open && w.hdr.first < 0 {
+				w.hdr.first = start // a header guard opens the header
+			}
+			emitted = append(emitted, w.walkSeq(kids, scope{
 				prefix: sc.prefix, member: sc.member, root: sc.root, minLine: max(start, lastEnd+1),
 			})...)
 			pending = pending[:0]
