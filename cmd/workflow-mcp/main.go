@@ -5,8 +5,12 @@ package main
 import (
 	"context"
 
+	"github.com/mcp-memory/servers/internal/codelink"
 	"github.com/mcp-memory/servers/internal/platform/launch"
 	"github.com/mcp-memory/servers/internal/platform/tool"
+	"github.com/mcp-memory/servers/internal/workflow"
+	"github.com/mcp-memory/servers/internal/workflow/api"
+	"github.com/mcp-memory/servers/internal/workflow/pgstore"
 	"github.com/mcp-memory/servers/migrations"
 )
 
@@ -29,7 +33,7 @@ func spec() launch.Spec[Config] {
 		Instructions:    "workflow-mcp keeps projects, work items with hierarchy and dependencies, typed entities and deployments.",
 		Options:         options(),
 		Config:          parseConfig,
-		Tools:           func() []tool.Tool { return nil },
+		Tools:           func() []tool.Tool { return api.Tools(nil) },
 		Wire:            wire,
 	}
 }
@@ -37,7 +41,16 @@ func spec() launch.Spec[Config] {
 // wire builds workflow-mcp's services and binds its tools; codebase-mcp
 // is probed so /health reports it.
 func wire(ctx context.Context, d launch.Deps, cfg Config) (launch.Wiring, error) {
+	code, err := codelink.New(codelink.Config{BaseURL: cfg.CodebaseURL, AuthToken: cfg.CodebaseToken, Registerer: d.Registry})
+	if err != nil {
+		return launch.Wiring{}, err
+	}
+	svc, err := workflow.NewService(workflow.Config{Store: pgstore.New(d.Pool), Code: code, Logger: d.Logger, Registerer: d.Registry})
+	if err != nil {
+		return launch.Wiring{}, err
+	}
 	return launch.Wiring{
+		Tools:        api.Tools(svc),
 		Dependencies: map[string]string{"codebase_mcp": cfg.CodebaseURL + "/health"},
 	}, nil
 }

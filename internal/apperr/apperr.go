@@ -10,10 +10,10 @@ import (
 )
 
 // Code is a machine-readable error class. The values are the "error" field of
-// REST error bodies (see CONTRACT.md).
+// REST error bodies (see docs/api.md).
 type Code string
 
-// The codes of CONTRACT.md.
+// The codes of docs/api.md.
 const (
 	Validation      Code = "VALIDATION_ERROR"
 	NotFound        Code = "NOT_FOUND"

@@ -134,7 +134,7 @@ func TestWithDetails(t *testing.T) {
 }
 
 func TestCodes_MatchContract(t *testing.T) {
-	// The REST "error" field values of CONTRACT.md.
+	// The REST "error" field values of docs/api.md.
 	tests := map[apperr.Code]string{
 		apperr.Validation:      "VALIDATION_ERROR",
 		apperr.NotFound:        "NOT_FOUND",

@@ -26,7 +26,7 @@ type Repository struct {
 	Dimension  int
 }
 
-// Page limits of list calls (CONTRACT.md "Lists, budgets and freshness").
+// Page limits of list calls (docs/api.md "Lists, budgets and freshness").
 const (
 	DefaultLimit = 50
 	MaxLimit     = 500
