@@ -215,56 +215,37 @@ func scrape(t *testing.T, name string) served {
 	if name == workflow {
 		fsys = migrations.Workflow()
 	}
-	db := dbtest.New(t, fsys)
-	port := dbtest.FreePort(t)
-	env := append(baseEnv(), "MCP_AUTH_TOKEN="+testToken)
-	var stderr syncBuffer
-	cmd := exec.Command(filepath.Join(binDir, name), "serve", "--port", strconv.Itoa(port), "--database-url", db)
-	cmd.Env, cmd.Stderr = env, &stderr
-	if err := cmd.Start(); err != nil {
+	port := startTokenServer(t, name, dbtest.New(t, fsys))
+	url := "http://127.0.0.1:" + strconv.Itoa(port) + "/metrics"
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		cmd.Process.Kill() //nolint:errcheck // it may have exited
-		cmd.Wait()         //nolint:errcheck // killed
-	})
-	url := "http://127.0.0.1:" + strconv.Itoa(port) + "/metrics"
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		req, _ := http.NewRequest(http.MethodGet, url, nil)
-		req.Header.Set("Authorization", "Bearer "+testToken)
-		resp, err := http.DefaultClient.Do(req)
-		if err == nil {
-			defer resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				t.Fatalf("GET /metrics: %d", resp.StatusCode)
-			}
-			s := served{names: map[string]bool{}, labels: map[string]map[string]bool{}}
-			sc := bufio.NewScanner(resp.Body)
-			sc.Buffer(make([]byte, 1<<20), 1<<20)
-			for sc.Scan() {
-				m := sampleLine.FindStringSubmatch(sc.Text())
-				if m == nil {
-					continue
-				}
-				s.names[m[1]] = true
-				for _, lp := range labelPair.FindAllStringSubmatch(m[2], -1) {
-					if s.labels[lp[1]] == nil {
-						s.labels[lp[1]] = map[string]bool{}
-					}
-					s.labels[lp[1]][lp[2]] = true
-				}
-			}
-			return s
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s did not serve /metrics within 20 s: %v\n%s", name, err, stderr.String())
-		}
-		time.Sleep(50 * time.Millisecond)
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /metrics: %d", resp.StatusCode)
 	}
+	s := served{names: map[string]bool{}, labels: map[string]map[string]bool{}}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		m := sampleLine.FindStringSubmatch(sc.Text())
+		if m == nil {
+			continue
+		}
+		s.names[m[1]] = true
+		for _, lp := range labelPair.FindAllStringSubmatch(m[2], -1) {
+			if s.labels[lp[1]] == nil {
+				s.labels[lp[1]] = map[string]bool{}
+			}
+			s.labels[lp[1]][lp[2]] = true
+		}
+	}
+	return s
 }
 
-// metricPrefix is a binary's metric name prefix (codebase_mcp).
 func metricPrefix(name string) string { return strings.ReplaceAll(name, "-", "_") }
 
 var (
