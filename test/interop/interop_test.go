@@ -38,12 +38,14 @@ type plan struct {
 }
 
 // call is a tool call the client makes when the server lists the tool.
-// Expect holds fields its structured content must have (checked here,
-// ignored by the client).
+// Expect holds fields its structured content must have; ExpectError, the
+// error code a tool error result must start its text with (both checked
+// here, ignored by the client).
 type call struct {
-	Name      string         `json:"name"`
-	Arguments map[string]any `json:"arguments"`
-	Expect    map[string]any `json:"expect,omitempty"`
+	Name        string         `json:"name"`
+	Arguments   map[string]any `json:"arguments"`
+	Expect      map[string]any `json:"expect,omitempty"`
+	ExpectError string         `json:"expectError,omitempty"`
 }
 
 // report is what client.mjs saw.
@@ -71,7 +73,11 @@ type report struct {
 		Listed            bool           `json:"listed"`
 		IsError           bool           `json:"isError"`
 		StructuredContent map[string]any `json:"structuredContent"`
-		Error             string         `json:"error"`
+		Content           []struct {
+			Type string `json:"type"`
+			Text string `json:"text"`
+		} `json:"content"`
+		Error string `json:"error"`
 	} `json:"calls"`
 	Negotiation []struct {
 		Requested  string `json:"requested"`
@@ -227,14 +233,20 @@ func callsFor(name, tag string) []call {
 		{Name: "create_project", Arguments: map[string]any{"name": project}, Expect: map[string]any{"name": project}},
 		{Name: "create_work_item", Arguments: map[string]any{"title": "written by the TypeScript SDK", "project_id": "$0.id"},
 			Expect: map[string]any{"title": "written by the TypeScript SDK"}},
-		{Name: "get_work_item", Arguments: map[string]any{"id": "$1.id"}, Expect: map[string]any{"title": "written by the TypeScript SDK"}},
+		{Name: "get_work_item", Arguments: map[string]any{"work_item_id": "$1.id", "project_id": "$0.id"},
+			Expect: map[string]any{"title": "written by the TypeScript SDK"}},
 		{Name: "list_projects", Arguments: map[string]any{}},
+		// A caller-fixable error must reach the SDK's caller as a tool
+		// error it can read, not as a protocol failure.
+		{Name: "get_work_item", Arguments: map[string]any{"work_item_id": "00000000-0000-0000-0000-000000000000", "project_id": "$0.id"},
+			ExpectError: "NOT_FOUND"},
 	}
 }
 
-// versions are the protocol versions that must negotiate; "" stands for
-// the newest the SDK offers (added from its report).
-var versions = []string{"2025-06-18", "2025-11-25"}
+// versions are the protocol versions that must negotiate (issue 10 names
+// 2025-06-18 and 2025-11-25; the older two are what the SDK still offers).
+// The SDK's newest is added from its report when it is not among them.
+var versions = []string{"2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"}
 
 func TestTypeScriptSDK(t *testing.T) {
 	t.Logf("npm ci (or reuse of the cached install): %s", npmSetup.Round(time.Millisecond))
@@ -358,6 +370,17 @@ func checkReport(t *testing.T, name, transport string, r report, wantTools []str
 	for i, c := range r.Calls {
 		if !c.Listed {
 			t.Logf("%s is not served yet: not called", c.Name)
+			continue
+		}
+		if want := calls[i].ExpectError; want != "" {
+			text := ""
+			if len(c.Content) > 0 {
+				text = c.Content[0].Text
+			}
+			if c.Error != "" || !c.IsError || !strings.HasPrefix(text, want) {
+				t.Errorf("%s with bad input: the SDK's callTool gave error %q, isError %v, text %q; want a tool result with isError and text %s: ...",
+					c.Name, c.Error, c.IsError, text, want)
+			}
 			continue
 		}
 		if c.Error != "" || c.IsError {
