@@ -23,7 +23,9 @@ type RankConfig struct {
 	HeaderPrior float64
 	// TinyPrior multiplies chunks shorter than 3 lines (0.8).
 	TinyPrior float64
-	// DefinitionBoost multiplies chunks that define a symbol the query names (3).
+	// DefinitionBoost lifts chunks that define the symbol a query names: it
+	// adds (DefinitionBoost-1) times the definition level / 2 to the
+	// normalised lexical score, whose best is 1 (3; 1 = off).
 	DefinitionBoost float64
 	// FileRepeatPenalty is subtracted from a chunk's normalised score once
 	// for every better-ranked chunk of the same file (0.1).
@@ -46,7 +48,7 @@ func DefaultRankConfig() RankConfig {
 		Weights:   [Classes]float64{8, 2, 0.25, 0.25},
 		TestPrior: 0.5, GeneratedPrior: 0.8, HeaderPrior: 0.65, TinyPrior: 0.8,
 		DefinitionBoost:   3,
-		FileRepeatPenalty: 0.1,
+		FileRepeatPenalty: 0.05,
 		Translation:       0.2, TranslationMix: 0.3, Mu: 10,
 		RRFK: 60,
 	}

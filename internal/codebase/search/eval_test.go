@@ -26,6 +26,7 @@ var (
 	evalSymbols = flag.Int("eval.symbols", 100, "symbol queries in the search evaluation (each asked twice)")
 	evalDirs    = flag.Float64("eval.dirs", 0.5, "share of GOROOT/src package directories indexed (1 = all)")
 	evalSeed    = flag.Uint64("eval.seed", 1, "seed of the query sample and directory subsample")
+	evalAll     = flag.Bool("eval.all", false, "evaluate every configuration and each ranking rule on its own (CI evaluates the lexical baseline and the default)")
 )
 
 // Committed floors: the measured default configuration minus a margin
@@ -82,22 +83,36 @@ func TestSearchQuality(t *testing.T) {
 	lexical := search.DefaultRankConfig()
 	lexical.TestPrior, lexical.GeneratedPrior, lexical.HeaderPrior, lexical.TinyPrior = 1, 1, 1, 1
 	lexical.DefinitionBoost, lexical.FileRepeatPenalty, lexical.Translation = 1, 0, 0
+	with := func(f func(*search.RankConfig)) search.RankConfig {
+		rc := lexical
+		f(&rc)
+		return rc
+	}
 	priors := search.DefaultRankConfig()
 	priors.Translation = 0
 	full := search.DefaultRankConfig()
-	configs := []struct {
+	type evalConfig struct {
 		name   string
 		rank   search.RankConfig
 		vector float64
 		emb    codebase.Embedder
-	}{
-		{"lexical (BM25F)", lexical, 0, nil},
-		{"+ priors, definition boost, file repeats", priors, 0, nil},
-		{"+ associations (translation model)", full, 0, nil},
-		{"+ vector (builtin, RRF weight 0.3)", full, 0.3, emb},
-		{"vector only (builtin)", full, 1, emb},
-		{"hybrid default (builtin: vector weight 0)", full, -1, emb},
 	}
+	configs := []evalConfig{{"lexical (BM25F)", lexical, 0, nil}}
+	if *evalAll {
+		def := search.DefaultRankConfig()
+		configs = append(configs,
+			evalConfig{"lexical + file priors only", with(func(r *search.RankConfig) {
+				r.TestPrior, r.GeneratedPrior, r.HeaderPrior, r.TinyPrior = def.TestPrior, def.GeneratedPrior, def.HeaderPrior, def.TinyPrior
+			}), 0, nil},
+			evalConfig{"lexical + definition boost only", with(func(r *search.RankConfig) { r.DefinitionBoost = def.DefinitionBoost }), 0, nil},
+			evalConfig{"lexical + file-repeat penalty only", with(func(r *search.RankConfig) { r.FileRepeatPenalty = def.FileRepeatPenalty }), 0, nil},
+			evalConfig{"+ priors, definition boost, file repeats", priors, 0, nil},
+			evalConfig{"+ associations (translation model)", full, 0, nil},
+			evalConfig{"+ vector (builtin, RRF weight 0.3)", full, 0.3, emb},
+			evalConfig{"vector only (builtin)", full, 1, emb},
+		)
+	}
+	configs = append(configs, evalConfig{"hybrid default (builtin: vector weight 0)", full, -1, emb})
 	var rows []metricsRow
 	for _, cfg := range configs {
 		c := search.DefaultConfig()
@@ -124,13 +139,21 @@ func TestSearchQuality(t *testing.T) {
 		row.ms = float64(time.Since(t0).Milliseconds()) / float64(max(1, len(docs)))
 		n := float64(max(1, len(docs)))
 		row.mrr, row.r1, row.r10 = row.mrr/n, row.r1/n, row.r10/n
+		var misses []string
 		for _, q := range syms {
 			if rankOf(t, svc, q.Text, q.Target) == 1 {
 				row.symR1Name++
+			} else {
+				misses = append(misses, q.Text+" ("+q.Target.Dir+")")
 			}
-			if rankOf(t, svc, searchtest.SplitWords(q.Text), q.Target) == 1 {
+			if w := searchtest.SplitWords(q.Text); rankOf(t, svc, w, q.Target) == 1 {
 				row.symR1Word++
+			} else {
+				misses = append(misses, "'"+w+"' ("+q.Target.Dir+")")
 			}
+		}
+		if len(misses) > 0 && cfg.rank == full {
+			t.Logf("%s: symbol queries not first: %s", cfg.name, strings.Join(misses[:min(len(misses), 20)], ", "))
 		}
 		row.symR1Name /= float64(max(1, len(syms)))
 		row.symR1Word /= float64(max(1, len(syms)))

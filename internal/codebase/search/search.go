@@ -319,15 +319,18 @@ func (s *Service) rank(ctx context.Context, q Query, f Filter, qt []string, tm *
 		r := &ranked{c: c}
 		r.bm, r.coverage = bm25f(c, qt, &st, rc)
 		r.bm *= prior(c, c.Generated, rc)
-		if definesQueried(c, qs) {
-			r.bm *= rc.DefinitionBoost
-		}
+		r.def = definitionLevel(c, qs)
 		if rc.Translation > 0 {
 			r.tm = tr.score(c)
 		}
 		rs[i] = r
 	}
 	fuseLexical(rs, len(qt), rc)
+	for _, r := range rs {
+		// After fusion, so the translation model cannot undo it: with the
+		// default 3 an exact definition outranks every other chunk.
+		r.lex += (rc.DefinitionBoost - 1) * r.def / 2
+	}
 	penalizeRepeats(rs, rc)
 	tm.rank = time.Since(t)
 

@@ -64,6 +64,16 @@ func GoCorpus(root string, keep func(dir string) bool, seed uint64) (*Corpus, er
 		method bool
 	}
 	var decls []decl
+	// Every declared name (functions, methods, types, values), normalised
+	// (lower case, letters and digits), with the places that declare it.
+	declared := map[string]map[string]bool{}
+	declare := func(dir, sym string) {
+		n := normIdent(sym)
+		if declared[n] == nil {
+			declared[n] = map[string]bool{}
+		}
+		declared[n][dir+"\x00"+sym] = true
+	}
 	var allDocs []string // every declaration's original doc, lower case, spaces normalised
 	c := &Corpus{}
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
@@ -117,6 +127,7 @@ func GoCorpus(root string, keep func(dir string) bool, seed uint64) (*Corpus, er
 				if dl.Recv != nil && len(dl.Recv.List) > 0 {
 					sym = recvName(dl.Recv.List[0].Type) + "." + sym
 				}
+				declare(path.Dir(rel), sym)
 				fns = append(fns, fn{doc: dl.Doc.Text(), name: dl.Name.Name, symbol: sym, stmts: len(dl.Body.List),
 					export: dl.Name.IsExported() && (dl.Recv == nil || ast.IsExported(recvName(dl.Recv.List[0].Type))),
 					method: dl.Recv != nil})
@@ -130,8 +141,12 @@ func GoCorpus(root string, keep func(dir string) bool, seed uint64) (*Corpus, er
 					switch s := s.(type) {
 					case *ast.TypeSpec:
 						g = s.Doc
+						declare(path.Dir(rel), s.Name.Name)
 					case *ast.ValueSpec:
 						g = s.Doc
+						for _, n := range s.Names {
+							declare(path.Dir(rel), n.Name)
+						}
 					}
 					if g != nil {
 						groups = append(groups, g)
@@ -175,14 +190,6 @@ func GoCorpus(root string, keep func(dir string) bool, seed uint64) (*Corpus, er
 		return nil, err
 	}
 	all := strings.Join(allDocs, "\n")
-	// Symbols declared in more than one directory are ambiguous as queries.
-	dirsOf := map[string]map[string]bool{}
-	for _, d := range decls {
-		if dirsOf[d.target.Symbol] == nil {
-			dirsOf[d.target.Symbol] = map[string]bool{}
-		}
-		dirsOf[d.target.Symbol][d.target.Dir] = true
-	}
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	order := rng.Perm(len(decls))
 	for _, i := range order {
@@ -190,7 +197,10 @@ func GoCorpus(root string, keep func(dir string) bool, seed uint64) (*Corpus, er
 		if !d.export || d.stmts < 2 || strings.TrimSpace(d.doc) == "" || strings.Contains(d.doc, "Deprecated:") {
 			continue
 		}
-		if len(dirsOf[d.target.Symbol]) == 1 {
+		// A symbol query has one answer only when no other declaration
+		// anywhere has the same name up to case and separators (the
+		// words form loses both).
+		if len(declared[normIdent(d.target.Symbol)]) == 1 {
 			c.Symbols = append(c.Symbols, EvalQuery{Text: d.target.Symbol, Target: d.target})
 		}
 		q := withoutWord(doc.Synopsis(d.doc), d.name)
@@ -316,4 +326,14 @@ func afterFirstSentence(text string) string {
 		}
 	}
 	return ""
+}
+
+func normIdent(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
