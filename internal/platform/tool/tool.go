@@ -141,11 +141,12 @@ func (d Def[In, Out]) Call(ctx context.Context, args json.RawMessage) (any, erro
 		return nil, fmt.Errorf("tool %s: static definition called without a handler (bind it with Def.With)", d.Name)
 	}
 	var in In
-	if err := DecodeStrict(args, &in); err != nil {
-		return nil, err
-	}
 	if len(bytes.TrimSpace(args)) == 0 {
 		args = []byte("{}")
+	}
+	args = unwrapEncoded(args, reflect.TypeFor[In]())
+	if err := DecodeStrict(args, &in); err != nil {
+		return nil, err
 	}
 	if err := checkRequired(args, reflect.TypeFor[In](), ""); err != nil {
 		return nil, err

@@ -301,3 +301,29 @@ func TestDef_Text(t *testing.T) {
 		t.Errorf("Text = %q, %v", got, ok)
 	}
 }
+
+// Arrays and objects sent as JSON strings (as some model clients do) are
+// accepted; strings that do not hold the expected shape still fail.
+func TestDef_CallAcceptsJSONEncodedArraysAndObjects(t *testing.T) {
+	var got sampleIn
+	d := tool.Def[sampleIn, sampleOut]{Name: "x", Handle: func(_ context.Context, in sampleIn) (sampleOut, error) {
+		got = in
+		return sampleOut{}, nil
+	}}
+	_, err := d.Call(context.Background(), json.RawMessage(`{"name":"a","tags":"[\"t1\", \"t2\"]","labels":"{\"k\":\"v\"}","inner":" {\"n\":3}"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got.Tags, []string{"t1", "t2"}) || got.Labels["k"] != "v" || got.Inner.N != 3 {
+		t.Errorf("decoded %+v", got)
+	}
+	for _, bad := range []string{`{"name":"a","tags":"t1,t2"}`, `{"name":"a","tags":"{\"k\":1}"}`, `{"name":"a","labels":"[1]"}`, `{"name":"[\"x\"]","tags":"[1]"}`} {
+		if _, err := d.Call(context.Background(), json.RawMessage(bad)); apperr.CodeOf(err) != apperr.Validation {
+			t.Errorf("Call(%s) = %v, want VALIDATION_ERROR", bad, err)
+		}
+	}
+	// A string field keeps a string that looks like JSON.
+	if _, err := d.Call(context.Background(), json.RawMessage(`{"name":"[\"x\"]"}`)); err != nil || got.Name != `["x"]` {
+		t.Errorf("string field: %q, %v", got.Name, err)
+	}
+}
