@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/mcp-memory/servers/internal/codebase"
+	"github.com/mcp-memory/servers/internal/codebase/chunk"
 	"github.com/mcp-memory/servers/internal/codebase/embed"
 	"github.com/mcp-memory/servers/internal/codebase/search"
 	"github.com/mcp-memory/servers/internal/codebase/search/searchtest"
@@ -65,8 +66,12 @@ func TestSearchQuality(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The product's tree-sitter chunker, so chunk boundaries, symbols and
+	// doc/comment fields are those a real index holds.
+	ch := chunk.New(chunk.Options{})
+	defer ch.Close()
 	l := searchtest.Load(ctx, t, e.conn, searchtest.Repo{ProjectID: "default", Root: goroot + "/src"},
-		corpus.Files, searchtest.GoChunks, emb)
+		corpus.Files, ch.Chunk, emb)
 	loadTime := time.Since(start)
 	docs := corpus.Docs[:min(len(corpus.Docs), *evalQueries)]
 	syms := corpus.Symbols[:min(len(corpus.Symbols), *evalSymbols)]
