@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -44,8 +45,30 @@ type plan struct {
 type call struct {
 	Name        string         `json:"name"`
 	Arguments   map[string]any `json:"arguments"`
+	Until       *until         `json:"until,omitempty"`
 	Expect      map[string]any `json:"expect,omitempty"`
 	ExpectError string         `json:"expectError,omitempty"`
+	// Check inspects the structured content further (not sent).
+	Check func(sc map[string]any) error `json:"-"`
+}
+
+// until makes the client repeat a call until structuredContent[Field] is
+// one of Values (or TimeoutMs passes).
+type until struct {
+	Field     string   `json:"field"`
+	Values    []string `json:"values"`
+	TimeoutMs int      `json:"timeoutMs"`
+}
+
+// listLen checks that structured content field key is a list of n or more items.
+func listLen(key string, n int) func(map[string]any) error {
+	return func(sc map[string]any) error {
+		l, _ := sc[key].([]any)
+		if len(l) < n {
+			return fmt.Errorf("%s has %d items, want at least %d: %v", key, len(l), n, sc)
+		}
+		return nil
+	}
 }
 
 // report is what client.mjs saw.
@@ -150,17 +173,12 @@ type server struct {
 	name, db, url string
 }
 
-// startServer runs name serve with the token on a free port over a fresh
-// migrated database and waits until /health answers.
-func startServer(t *testing.T, name string) server {
+// startServer runs name serve with the token and args on a free port over
+// db and waits until /health answers.
+func startServer(t *testing.T, name, db string, args ...string) server {
 	t.Helper()
-	fsys := migrations.Codebase()
-	if name == workflow {
-		fsys = migrations.Workflow()
-	}
-	db := dbtest.New(t, fsys)
 	port := strconv.Itoa(dbtest.FreePort(t))
-	cmd := exec.Command(filepath.Join(binDir, name), "serve", "--port", port, "--database-url", db, "--auth-token", token)
+	cmd := exec.Command(filepath.Join(binDir, name), append([]string{"serve", "--port", port, "--database-url", db, "--auth-token", token}, args...)...)
 	cmd.Env = serverEnv()
 	var stderr syncBuffer
 	cmd.Stderr = &stderr
@@ -220,12 +238,25 @@ func (b *syncBuffer) String() string {
 }
 
 // callsFor are the tool calls made on each transport (each only when the
-// server lists the tool): read-only lists, and on workflow-mcp a project
-// and a work item written and read back. tag keeps names unique per run.
-func callsFor(name, tag string) []call {
+// server lists the tool). codebase-mcp: index a small repository in a
+// project of its own, wait for the job, search it, list it, fetch the hit
+// by id. workflow-mcp: create a project and a work item, read it back,
+// list. Both: a caller-fixable error. tag keeps names unique per run.
+func callsFor(name, tag, repo string) []call {
 	if name == codebase {
+		project := "interop-" + tag
 		return []call{
-			{Name: "list_repositories", Arguments: map[string]any{}},
+			{Name: "start_indexing_background", Arguments: map[string]any{"repo_path": repo, "project_id": project},
+				Expect: map[string]any{"project_id": project}},
+			{Name: "get_indexing_status", Arguments: map[string]any{"job_id": "$0.job_id"},
+				Until:  &until{Field: "status", Values: []string{"completed", "failed", "cancelled"}, TimeoutMs: 60000},
+				Expect: map[string]any{"status": "completed"}},
+			{Name: "search_code", Arguments: map[string]any{"query": "parseInteropConfig", "project_id": project},
+				Check: listLen("results", 1)},
+			{Name: "list_repositories", Arguments: map[string]any{"project_id": project}, Check: listLen("repositories", 1)},
+			{Name: "get_chunks", Arguments: map[string]any{"chunk_ids": []any{"$2.results.0.chunk_id"}}, Check: listLen("found", 1)},
+			{Name: "get_indexing_status", Arguments: map[string]any{"job_id": "00000000-0000-0000-0000-000000000000"},
+				ExpectError: "NOT_FOUND"},
 		}
 	}
 	project := "interop " + tag
@@ -235,12 +266,35 @@ func callsFor(name, tag string) []call {
 			Expect: map[string]any{"title": "written by the TypeScript SDK"}},
 		{Name: "get_work_item", Arguments: map[string]any{"work_item_id": "$1.id", "project_id": "$0.id"},
 			Expect: map[string]any{"title": "written by the TypeScript SDK"}},
-		{Name: "list_projects", Arguments: map[string]any{}},
+		{Name: "list_projects", Arguments: map[string]any{}, Check: listLen("projects", 1)},
 		// A caller-fixable error must reach the SDK's caller as a tool
 		// error it can read, not as a protocol failure.
 		{Name: "get_work_item", Arguments: map[string]any{"work_item_id": "00000000-0000-0000-0000-000000000000", "project_id": "$0.id"},
 			ExpectError: "NOT_FOUND"},
 	}
+}
+
+// writeRepo makes a small Go repository for codebase-mcp to index.
+func writeRepo(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	src := `package config
+
+// parseInteropConfig reads the interoperability test's settings from text.
+func parseInteropConfig(text string) map[string]string {
+	out := map[string]string{}
+	for _, line := range strings.Split(text, "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok {
+			out[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		}
+	}
+	return out
+}
+`
+	if err := os.WriteFile(filepath.Join(dir, "config.go"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
 
 // versions are the protocol versions that must negotiate (issue 10 names
@@ -250,22 +304,30 @@ var versions = []string{"2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"}
 
 func TestTypeScriptSDK(t *testing.T) {
 	t.Logf("npm ci (or reuse of the cached install): %s", npmSetup.Round(time.Millisecond))
+	repo := writeRepo(t)
 	for _, name := range []string{codebase, workflow} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			srv := startServer(t, name)
+			fsys := migrations.Codebase()
+			if name == workflow {
+				fsys = migrations.Workflow()
+			}
+			db := dbtest.New(t, fsys)
+			srv := startServer(t, name, db)
+			stateless := startServer(t, name, db, "--stateless")
 			want := readmeTools(t, name)
 			plans := map[string]plan{
-				"streamable-http": {Transport: "http", URL: srv.url + "/mcp", Token: token},
-				"sse":             {Transport: "sse", URL: srv.url + "/sse", Token: token},
+				"streamable-http":           {Transport: "http", URL: srv.url + "/mcp", Token: token},
+				"streamable-http-stateless": {Transport: "http", URL: stateless.url + "/mcp", Token: token},
+				"sse":                       {Transport: "sse", URL: srv.url + "/sse", Token: token},
 				"stdio": {Transport: "stdio", Command: filepath.Join(binDir, name),
-					Args: []string{"stdio", "--database-url", srv.db},
+					Args: []string{"stdio", "--database-url", db},
 					Env:  map[string]string{"PATH": os.Getenv("PATH"), "LOG_LEVEL": "info"}},
 			}
-			for _, tr := range []string{"streamable-http", "sse", "stdio"} {
+			for _, tr := range []string{"streamable-http", "streamable-http-stateless", "sse", "stdio"} {
 				t.Run(tr, func(t *testing.T) {
 					p := plans[tr]
-					p.Calls = callsFor(name, tr)
+					p.Calls = callsFor(name, tr, repo)
 					p.Versions = versions
 					r := runClient(t, p)
 					// Add the SDK's newest version when it is not one of ours.
@@ -275,7 +337,7 @@ func TestTypeScriptSDK(t *testing.T) {
 						extra := runClient(t, p)
 						r.Negotiation = append(r.Negotiation, extra.Negotiation...)
 					}
-					checkReport(t, name, tr, r, want)
+					checkReport(t, name, tr, r, want, callsFor(name, tr, repo))
 				})
 			}
 			t.Run("streamable-http without token", func(t *testing.T) {
@@ -299,7 +361,7 @@ func hasPrefix(s string, prefixes []string) bool {
 	return slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(s, p) })
 }
 
-func checkReport(t *testing.T, name, transport string, r report, wantTools []string) {
+func checkReport(t *testing.T, name, transport string, r report, wantTools []string, calls []call) {
 	t.Helper()
 	if r.ConnectError != "" {
 		t.Fatalf("the SDK client could not connect: %s\nserver stderr:\n%s", r.ConnectError, r.ServerStderr)
@@ -317,12 +379,13 @@ func checkReport(t *testing.T, name, transport string, r report, wantTools []str
 		t.Errorf("ping: %q", r.PingError)
 	}
 	// Client.connect offers the SDK's newest version; the server must accept it.
-	if transport == "streamable-http" {
+	if strings.HasPrefix(transport, "streamable-http") {
 		if r.Negotiated == nil || *r.Negotiated != r.SDKLatestProtocol {
 			t.Errorf("negotiated %v, want the SDK's newest %s", r.Negotiated, r.SDKLatestProtocol)
 		}
-		if r.SessionID == nil || *r.SessionID == "" {
-			t.Error("no Mcp-Session-Id from a stateful server")
+		stateful := transport == "streamable-http"
+		if hasSession := r.SessionID != nil && *r.SessionID != ""; hasSession != stateful {
+			t.Errorf("Mcp-Session-Id %v from a server with --stateless=%v", r.SessionID, !stateful)
 		}
 	}
 	for _, n := range r.Negotiation {
@@ -366,7 +429,9 @@ func checkReport(t *testing.T, name, transport string, r report, wantTools []str
 		t.Errorf("tools/list = %v, README.md lists %v", got, wantTools)
 	}
 
-	calls := callsFor(name, transport)
+	if len(r.Calls) != len(calls) {
+		t.Fatalf("the client made %d calls, want %d", len(r.Calls), len(calls))
+	}
 	for i, c := range r.Calls {
 		if !c.Listed {
 			t.Logf("%s is not served yet: not called", c.Name)
@@ -392,7 +457,12 @@ func checkReport(t *testing.T, name, transport string, r report, wantTools []str
 		}
 		for k, v := range calls[i].Expect {
 			if c.StructuredContent[k] != v {
-				t.Errorf("%s: structuredContent.%s = %v, want %v", c.Name, k, c.StructuredContent[k], v)
+				t.Errorf("%s: structuredContent.%s = %v, want %v (%v)", c.Name, k, c.StructuredContent[k], v, c.StructuredContent)
+			}
+		}
+		if calls[i].Check != nil {
+			if err := calls[i].Check(c.StructuredContent); err != nil {
+				t.Errorf("%s: %v", c.Name, err)
 			}
 		}
 	}

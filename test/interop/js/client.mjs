@@ -8,9 +8,10 @@
 // plan: {transport: "http" | "sse" | "stdio",
 //        url, token,                 // http, sse
 //        command, args, env,         // stdio
-//        calls: [{name, arguments}], // tools to call when the server lists them;
+//        calls: [{name, arguments, until}], // tools to call when the server lists them;
 //                                    // a string "$N.path.to.field" in arguments is
-//                                    // replaced by that field of call N's structuredContent
+//                                    // replaced by that field of call N's structuredContent;
+//                                    // until: {field, values, timeoutMs} repeats the call
 //        versions: ["2025-06-18", ...]} // protocol versions to negotiate one by one
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -97,10 +98,17 @@ async function session(report) {
     report.calls.push(out);
     if (!out.listed) continue;
     try {
-      const res = await client.callTool({ name: c.name, arguments: resolve(c.arguments ?? {}, report.calls) });
-      out.isError = res.isError ?? false;
-      out.structuredContent = res.structuredContent ?? null;
-      out.content = res.content;
+      // With until, call again (a job's status) until structuredContent[until.field]
+      // is one of until.values or until.timeoutMs passes.
+      const deadline = Date.now() + (c.until?.timeoutMs ?? 0);
+      for (;;) {
+        const res = await client.callTool({ name: c.name, arguments: resolve(c.arguments ?? {}, report.calls) });
+        out.isError = res.isError ?? false;
+        out.structuredContent = res.structuredContent ?? null;
+        out.content = res.content;
+        if (!c.until || out.isError || c.until.values.includes(out.structuredContent?.[c.until.field]) || Date.now() > deadline) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
     } catch (e) {
       out.error = errorText(e); // includes the SDK's output-schema validation failures
     }
