@@ -287,12 +287,12 @@ func do(t *testing.T, c *http.Client, method, url, token string, body []byte) (i
 }
 
 // startTokenServer runs name serve on loopback with the test token over db
-// and returns its port once /health answers.
-func startTokenServer(t *testing.T, name, db string) int {
+// (and args) and returns its port once /health answers.
+func startTokenServer(t *testing.T, name, db string, args ...string) int {
 	t.Helper()
 	port := dbtest.FreePort(t)
 	var stderr syncBuffer
-	cmd := exec.Command(filepath.Join(binDir, name), "serve", "--port", strconv.Itoa(port), "--database-url", db, "--auth-token", testToken)
+	cmd := exec.Command(filepath.Join(binDir, name), append([]string{"serve", "--port", strconv.Itoa(port), "--database-url", db, "--auth-token", testToken}, args...)...)
 	cmd.Env, cmd.Stderr = baseEnv(), &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -207,15 +207,18 @@ type served struct {
 var sampleLine = regexp.MustCompile(`^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? `)
 var labelPair = regexp.MustCompile(`([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"`)
 
-// scrape starts name with an auth token over a fresh migrated database and
-// reads /metrics as Prometheus would (bearer token from a file).
+// scrape starts name with an auth token over a fresh migrated database
+// (also as its read replica) and reads /metrics as Prometheus would.
 func scrape(t *testing.T, name string) served {
 	t.Helper()
 	fsys := migrations.Codebase()
 	if name == workflow {
 		fsys = migrations.Workflow()
 	}
-	port := startTokenServer(t, name, dbtest.New(t, fsys))
+	// The database as its own "read replica": the replica's metrics (pool,
+	// lag) are only served with --database-read-url.
+	db := dbtest.New(t, fsys)
+	port := startTokenServer(t, name, db, "--database-read-url", db)
 	url := "http://127.0.0.1:" + strconv.Itoa(port) + "/metrics"
 	req, _ := http.NewRequest(http.MethodGet, url, nil)
 	req.Header.Set("Authorization", "Bearer "+testToken)
