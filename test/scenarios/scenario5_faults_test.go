@@ -3,11 +3,14 @@
 package scenarios_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"sort"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/mcp-memory/servers/internal/platform/dbtest"
 	"github.com/mcp-memory/servers/migrations"
@@ -32,12 +35,19 @@ var probeQueries = []string{"parse", "config", "request handler", "load data", "
 // the index job completes with the chunk count and ids of a clean run,
 // and every write acknowledged before the outage is intact.
 func TestScenario5_DatabaseFaults(t *testing.T) {
-	n := max(env.profile.RepoFiles/5, 200)
+	// Large enough that the job is still running when the database stops.
+	n := max(env.profile.RepoFiles/2, 1000)
 	repo := fixtureRepo(t, n, 5)
 	const project = "faults"
 
 	c := dbtest.NewCluster(t)
 	cdb, wdb := c.CreateDatabase(t, "codebase_mcp"), c.CreateDatabase(t, "workflow_mcp")
+	// The throwaway cluster runs with synchronous_commit=off for speed,
+	// which lets a crash lose the last acknowledged commits; this scenario
+	// is about durability, so both databases commit synchronously.
+	for _, db := range []string{"codebase_mcp", "workflow_mcp"} {
+		execSQL(t, c.URL("postgres"), "ALTER DATABASE "+db+" SET synchronous_commit = on")
+	}
 	runCmd(t, codebase, "migrate", "--database-url", cdb)
 	runCmd(t, workflow, "migrate", "--database-url", wdb)
 	cb := startServer(t, codebase, "--database-url", cdb)
@@ -114,7 +124,8 @@ func TestScenario5_DatabaseFaults(t *testing.T) {
 		if !jobOK {
 			t.Fatal("no index job ran through the outage (see IndexJobRunning)")
 		}
-		j := waitJob(t, cb.URL, jobID, 10*time.Minute)
+		// Its lease (15 s) expires, a worker takes it over and finishes it.
+		j := waitJob(t, cb.URL, jobID, 3*time.Minute)
 		got := chunkCount(t, cb.URL, project)
 		ids := probeIDs(t, cb.URL, project)
 
@@ -156,8 +167,8 @@ func TestScenario5_DatabaseFaults(t *testing.T) {
 	})
 }
 
-// waitRunning waits until a job is running with some progress, so the
-// outage hits it mid-way; a job that already ended fails the test.
+// waitRunning waits until a job runs, so the outage hits it mid-way; a
+// job that already ended fails the test.
 func waitRunning(tb testing.TB, cbURL, id string) {
 	tb.Helper()
 	deadline := time.Now().Add(2 * time.Minute)
@@ -165,14 +176,13 @@ func waitRunning(tb testing.TB, cbURL, id string) {
 		m := call(tb, http.StatusOK, "GET", cbURL+"/mcp/jobs/"+id, nil)
 		switch str(m, "status") {
 		case "running":
-			if num(m, "files_done") > 0 || num(m, "progress_percent") > 0 {
-				tb.Logf("index job %s at %.0f%% when the database stops", id, num(m, "progress_percent"))
-				return
-			}
+			tb.Logf("index job %s running (phase %q, %.0f%%, %v/%v files) when the database stops", id, str(m, "phase"),
+				num(m, "progress_percent"), m["files_done"], m["files_total"])
+			return
 		case "completed", "failed", "cancelled":
 			tb.Fatalf("index job %s ended (%s) before the outage; the fault scenario needs a larger repository", id, str(m, "status"))
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(10 * time.Millisecond)
 	}
 	tb.Fatalf("index job %s did not start running within 2 minutes", id)
 }
@@ -259,5 +269,20 @@ func countEntities(tb testing.TB, wfURL, typ string) int {
 		if cursor = str(m, "next_cursor"); cursor == "" {
 			return n
 		}
+	}
+}
+
+// execSQL runs one statement on a direct connection.
+func execSQL(tb testing.TB, dsn, sql string) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, sql); err != nil {
+		tb.Fatalf("%s: %v", sql, err)
 	}
 }
