@@ -181,7 +181,7 @@ func (s *Store) LexicalCandidates(ctx context.Context, q search.CandidateQuery) 
 
 // termFrequencies reads a tsvector's text form ('lex':1A,2,5C 'other':3B;
 // a position without a letter has weight D) and counts, for each lexeme in
-// want, its positions per weight class.
+// want (every lexeme when want is nil), its positions per weight class.
 func termFrequencies(tsv []byte, want map[string]bool) map[string][search.Classes]int {
 	out := map[string][search.Classes]int{}
 	var lex []byte
@@ -214,7 +214,7 @@ func termFrequencies(tsv []byte, want map[string]bool) map[string][search.Classe
 			lex = append(lex, ch)
 			i++
 		}
-		keep := want[string(lex)]
+		keep := want == nil || want[string(lex)]
 		var tf [search.Classes]int
 		if i < len(tsv) && tsv[i] == ':' {
 			i++
@@ -370,22 +370,31 @@ func (s *Store) ReplaceAssociations(ctx context.Context, projectID string, m map
 
 // TrainingDocs streams the doc comment and the distinct code terms
 // (tsvector classes A and C: signature, directory parts, body) of every
-// documented chunk of the project to fn.
+// documented chunk of the project to fn, in one transaction without the
+// per-statement timeout (it reads the whole project).
 func (s *Store) TrainingDocs(ctx context.Context, projectID string, fn func(doc string, codeTerms []string) error) error {
-	const q = `SELECT doc, ARRAY(SELECT x.lexeme FROM unnest(tsv) x WHERE x.weights && '{A,C}'::text[])
-	    FROM chunks WHERE project_id = $1 AND doc <> ''`
-	err := s.do(ctx, "search_training_docs", func(ctx context.Context, c *pgxpool.Conn) error {
-		// Training reads the whole project: no per-statement timeout.
-		rows, err := c.Query(ctx, q, projectID)
+	const q = `SELECT doc, tsv::text FROM chunks WHERE project_id = $1 AND doc <> ''`
+	err := s.tx(ctx, "search_training_docs", func(ctx context.Context, tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SET LOCAL statement_timeout = '30min'`); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, q, projectID)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		var doc string
+		var tsv []byte
 		var code []string
 		for rows.Next() {
-			if err := rows.Scan(&doc, &code); err != nil {
+			if err := rows.Scan(&doc, &tsv); err != nil {
 				return err
+			}
+			code = code[:0]
+			for t, tf := range termFrequencies(tsv, nil) {
+				if tf[0]+tf[2] > 0 {
+					code = append(code, t)
+				}
 			}
 			if err := fn(doc, code); err != nil {
 				return err

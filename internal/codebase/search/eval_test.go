@@ -27,6 +27,8 @@ var (
 	evalSymbols = flag.Int("eval.symbols", 100, "symbol queries in the search evaluation (each asked twice)")
 	evalDirs    = flag.Float64("eval.dirs", 0.5, "share of GOROOT/src package directories indexed (1 = all)")
 	evalSeed    = flag.Uint64("eval.seed", 1, "seed of the query sample and directory subsample")
+	evalCands   = flag.Int("eval.candidates", 0, "lexical candidates (0: the default)")
+	evalBudget  = flag.Int("eval.budget", 0, "match budget (0: the default)")
 	evalAll     = flag.Bool("eval.all", false, "evaluate every configuration and each ranking rule on its own (CI evaluates the lexical baseline and the default)")
 )
 
@@ -122,6 +124,12 @@ func TestSearchQuality(t *testing.T) {
 	for _, cfg := range configs {
 		c := search.DefaultConfig()
 		c.Rank, c.VectorWeight = cfg.rank, cfg.vector
+		if *evalCands > 0 {
+			c.Candidates = *evalCands
+		}
+		if *evalBudget > 0 {
+			c.MatchBudget = *evalBudget
+		}
 		svc := search.New(c, e.store, cfg.emb, e.log, nil)
 		row := metricsRow{name: cfg.name}
 		if cfg.name == "vector only (builtin)" {

@@ -71,11 +71,11 @@ type Store interface {
 // comments; [DefaultConfig] returns them all.
 type Config struct {
 	// Candidates is how many lexical candidates PostgreSQL returns for
-	// re-scoring (default 1000).
+	// re-scoring (default 500).
 	Candidates int
 	// MatchBudget bounds the summed document frequencies of the query terms
 	// that select candidates, so the rows PostgreSQL ranks stay bounded
-	// (default 20000).
+	// (default 5000).
 	MatchBudget int
 	// VectorWeight is the weight of the vector channel in reciprocal-rank
 	// fusion against the lexical channel's 1. Negative means "derive from
@@ -90,7 +90,7 @@ type Config struct {
 
 // DefaultConfig returns the configuration measured in docs/search-quality.md.
 func DefaultConfig() Config {
-	return Config{Candidates: 1000, MatchBudget: 20000, VectorWeight: -1, Rank: DefaultRankConfig()}
+	return Config{Candidates: 500, MatchBudget: 5000, VectorWeight: -1, Rank: DefaultRankConfig()}
 }
 
 // Service answers searches and chunk lookups.

@@ -14,8 +14,8 @@ import (
 	"github.com/mcp-memory/servers/internal/codebase/search/searchtest"
 )
 
-// fixture is a small repository with known answers.
-var fixture = map[string]string{
+// testRepo is a small repository with known answers.
+var testRepo = map[string]string{
 	"auth/token.go": `package auth
 
 import "time"
@@ -92,7 +92,7 @@ type Widget struct{ M int }
 func loadFixture(t *testing.T, e *env, project string) (string, searchtest.Loaded) {
 	t.Helper()
 	root := t.TempDir()
-	srcs := searchtest.WriteTree(t, root, fixture)
+	srcs := searchtest.WriteTree(t, root, testRepo)
 	l := searchtest.Load(context.Background(), t, e.conn, searchtest.Repo{ProjectID: project, Root: root, Commit: "abc123"},
 		srcs, searchtest.GoChunks, nil)
 	return root, l
@@ -130,7 +130,7 @@ func TestService_Search(t *testing.T) {
 		if h.Commit != "abc123" || h.IndexedAt.IsZero() || h.Stale {
 			t.Errorf("freshness: commit %q indexed_at %v stale %v", h.Commit, h.IndexedAt, h.Stale)
 		}
-		lines := strings.Split(fixture["auth/token.go"], "\n")
+		lines := strings.Split(testRepo["auth/token.go"], "\n")
 		wantBefore := strings.Join(lines[max(0, h.StartLine-11):h.StartLine-1], "\n")
 		wantAfter := strings.Join(lines[h.EndLine:min(len(lines), h.EndLine+10)], "\n")
 		if h.ContextBefore != wantBefore || h.ContextAfter != wantAfter {
@@ -208,12 +208,12 @@ func TestService_Search(t *testing.T) {
 	})
 	t.Run("stale after editing a file", func(t *testing.T) {
 		p := filepath.Join(root, "config", "parse.go")
-		if err := os.WriteFile(p, []byte(fixture["config/parse.go"]+"\n// edited\n"), 0o644); err != nil {
+		if err := os.WriteFile(p, []byte(testRepo["config/parse.go"]+"\n// edited\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		// Same size and a new mtime must still be caught by the hash.
 		q := filepath.Join(root, "auth", "token.go")
-		same := strings.Replace(fixture["auth/token.go"], "renews", "RENEWS", 1)
+		same := strings.Replace(testRepo["auth/token.go"], "renews", "RENEWS", 1)
 		if err := os.WriteFile(q, []byte(same), 0o644); err != nil {
 			t.Fatal(err)
 		}
