@@ -223,9 +223,8 @@ func (s *Server) logInternal(ctx context.Context, name string, err error) {
 
 // ErrorResult maps a failed call to MCP. Errors the caller can act on
 // (validation, not found, conflict, already exists, unavailable, ...)
-// are tool results with isError, whose text says what went wrong and what
-// to do, so the model can correct itself; their details are in the
-// structured content. An internal error means the server is broken, not
+// are tool results with isError, whose text "CODE: message {details}"
+// says what went wrong and what to do, so the model can correct itself. An internal error means the server is broken, not
 // the call: it is a JSON-RPC error whose message hides the cause and
 // points at the request ID in the server log.
 func ErrorResult(ctx context.Context, err error) (*mcp.CallToolResult, error) {
@@ -239,13 +238,17 @@ func ErrorResult(ctx context.Context, err error) (*mcp.CallToolResult, error) {
 			msg = fmt.Sprintf("%s (retry after %s)", msg, e.RetryAfter)
 		}
 	}
-	res := mcp.NewToolResultError(fmt.Sprintf("%s: %s", code, msg))
-	details := map[string]any{}
+	text := fmt.Sprintf("%s: %s", code, msg)
 	if e, ok := apperr.As(err); ok && len(e.Details) > 0 {
-		details = e.Details
+		if d, err := json.Marshal(e.Details); err == nil {
+			text += " " + string(d)
+		}
 	}
-	res.StructuredContent = map[string]any{"error": code, "message": msg, "details": details}
-	return res, nil
+	// No structured content: clients built on the official TypeScript SDK
+	// check it against the tool's output schema even when isError is set,
+	// and would turn the error into a protocol error. The details ride in
+	// the text as JSON instead.
+	return mcp.NewToolResultError(text), nil
 }
 
 func outcome(err error) string {

@@ -195,7 +195,15 @@ func CallMCP(t testing.TB, c *client.Client, name, args string) Outcome {
 		body = map[string]any{}
 	}
 	if res.IsError {
-		return Outcome{Code: fmt.Sprint(body["error"]), Body: body}
+		// An error result is the text "CODE: message [details]".
+		var text string
+		if len(res.Content) > 0 {
+			if tc, ok := mcp.AsTextContent(res.Content[0]); ok {
+				text = tc.Text
+			}
+		}
+		code, msg, _ := strings.Cut(text, ": ")
+		return Outcome{Code: code, Body: map[string]any{"message": msg}}
 	}
 	return Outcome{Body: body}
 }
