@@ -5,6 +5,7 @@ package e2e_test
 import (
 	"bytes"
 	"net/url"
+	"sync"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -19,7 +20,7 @@ func TestSIGTERMWhileConnectingExitsZero(t *testing.T) {
 	eachBinary(t, func(t *testing.T, name string) {
 		cmd := exec.Command(binPath(name), "serve", "--port", "0", "--database-url", closedDBURL)
 		cmd.Env = cleanEnv()
-		var stderr bytes.Buffer
+		var stderr lockedBuffer
 		cmd.Stderr = &stderr
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -83,4 +84,22 @@ func TestDatabasePasswordIsNeverPrinted(t *testing.T) {
 			}
 		})
 	}
+}
+
+// lockedBuffer is a bytes.Buffer a process writes while the test reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
