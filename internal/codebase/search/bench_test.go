@@ -57,7 +57,9 @@ func benchGenRepo(b *testing.B, files, clients int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ch := chunk.New(chunk.Options{})
+	// A generous parse budget: under load the budget's cancellation path
+	// has aborted the process in tree-sitter (reported to the chunk owner).
+	ch := chunk.New(chunk.Options{ParseBudget: time.Minute})
 	defer ch.Close()
 	t0 := time.Now()
 	l := searchtest.Load(ctx, b, e.conn, searchtest.Repo{ProjectID: "default", Root: dir}, srcs, ch.Chunk, nil)

@@ -70,7 +70,9 @@ func TestSearchQuality(t *testing.T) {
 	}
 	// The product's tree-sitter chunker, so chunk boundaries, symbols and
 	// doc/comment fields are those a real index holds.
-	ch := chunk.New(chunk.Options{})
+	// A generous parse budget: under load the budget's cancellation path
+	// has aborted the process in tree-sitter (reported to the chunk owner).
+	ch := chunk.New(chunk.Options{ParseBudget: time.Minute})
 	defer ch.Close()
 	l := searchtest.Load(ctx, t, e.conn, searchtest.Repo{ProjectID: "default", Root: goroot + "/src"},
 		corpus.Files, ch.Chunk, emb)
