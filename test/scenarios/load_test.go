@@ -3,7 +3,6 @@
 package scenarios_test
 
 import (
-	"math"
 	"net/http"
 	"sort"
 	"strconv"
@@ -13,128 +12,44 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"github.com/mcp-memory/servers/test/scenarios/loadgen"
 	"github.com/mcp-memory/servers/test/scenarios/perf"
+	"github.com/mcp-memory/servers/test/scenarios/report"
 )
 
 // thinkTime is each simulated client's pause between requests: a client
 // sends at most one request per second, so N clients offer N requests/s.
 const thinkTime = time.Second
 
-// stagePacer paces a vegeta attack to the profile's client count: the
-// request rate at t is clients(t) / thinkTime. The model is open (requests
-// keep coming while the servers slow down), which is harsher than
-// clients that wait for their answer.
-type stagePacer struct{ p profile }
-
-var _ vegeta.Pacer = stagePacer{}
-
-// Rate is the instantaneous requests per second at elapsed.
-func (s stagePacer) Rate(elapsed time.Duration) float64 {
-	return s.p.clientsAt(elapsed) / thinkTime.Seconds()
-}
-
-// hitsUntil is the integral of Rate over [0, elapsed].
-func (s stagePacer) hitsUntil(elapsed time.Duration) float64 {
-	var hits, prev float64
-	for _, st := range s.p.Load {
-		d := st.Duration
-		if elapsed < d {
-			d = elapsed
-		}
-		slope := (float64(st.Clients) - prev) / st.Duration.Seconds()
-		hits += prev*d.Seconds() + slope*d.Seconds()*d.Seconds()/2
-		elapsed -= d
-		prev = float64(st.Clients)
-		if elapsed <= 0 {
-			break
-		}
-	}
-	return hits / thinkTime.Seconds()
-}
-
-// Pace says how long to wait before the next request.
-func (s stagePacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
-	if elapsed >= s.p.loadDuration() {
-		return 0, true
-	}
-	expected := s.hitsUntil(elapsed)
-	if float64(hits) < expected {
-		return 0, false
-	}
-	rate := s.Rate(elapsed)
-	if rate <= 0.01 {
-		return 50 * time.Millisecond, false
-	}
-	wait := time.Duration((float64(hits) + 1 - expected) / rate * float64(time.Second))
-	return min(wait, time.Second), false
-}
-
-// bucket is one second of a load test.
-type bucket struct {
-	T          float64 `json:"t"` // seconds since the start
-	Clients    float64 `json:"clients"`
-	Requests   int     `json:"requests"`
-	Errors     int     `json:"errors"`
-	P50        float64 `json:"p50_ms"`
-	P95        float64 `json:"p95_ms"`
-	P99        float64 `json:"p99_ms"`
-	latencies  []float64
-	Throughput float64 `json:"throughput"`
-}
-
-// sample is one resource reading of both servers.
-type sample struct {
-	T        float64   `json:"t"`
-	Codebase resources `json:"codebase"`
-	Workflow resources `json:"workflow"`
-}
-
-// loadSeries is what the report charts.
-type loadSeries struct {
-	Profile    string              `json:"profile"`
-	Stages     []stage             `json:"stages"`
-	Seconds    []bucket            `json:"seconds"`
-	Samples    []sample            `json:"samples"`
-	ErrorTypes map[string]int      `json:"error_types"`
-	Operations map[string]opResult `json:"operations"`
-	Total      opResult            `json:"total"`
-	Growth     map[string]float64  `json:"growth,omitempty"`
-}
-
-// opResult summarises one operation of a load test.
-type opResult struct {
-	Requests  int     `json:"requests"`
-	Errors    int     `json:"errors"`
-	ErrorRate float64 `json:"error_rate"`
-	P50       float64 `json:"p50_ms"`
-	P95       float64 `json:"p95_ms"`
-	P99       float64 `json:"p99_ms"`
-	Max       float64 `json:"max_ms"`
-}
-
 // collector aggregates vegeta results by operation and by second.
 type collector struct {
 	mu      sync.Mutex
 	start   time.Time
-	p       profile
+	load    loadgen.Profile
 	ops     map[string][]time.Duration
 	errs    map[string]int
 	errOps  map[string]int
-	seconds map[int]*bucket
+	seconds map[int]*second
 }
 
-func newCollector(p profile, start time.Time) *collector {
-	return &collector{p: p, start: start, ops: map[string][]time.Duration{}, errs: map[string]int{},
-		errOps: map[string]int{}, seconds: map[int]*bucket{}}
+// second is one second of results.
+type second struct {
+	report.Second
+	latencies []float64
 }
 
-// opOf names a request's operation from its method and URL.
+func newCollector(load loadgen.Profile, start time.Time) *collector {
+	return &collector{load: load, start: start, ops: map[string][]time.Duration{}, errs: map[string]int{},
+		errOps: map[string]int{}, seconds: map[int]*second{}}
+}
+
+// opOf names a request's operation ("server operation") from its method
+// and URL; the health targets carry a #cb / #wf fragment to tell them apart.
 func opOf(method, url string) string {
 	switch {
-	case strings.Contains(url, "/health"):
-		if strings.Contains(url, "#cb") {
-			return "codebase-mcp health"
-		}
+	case strings.HasSuffix(url, "/health#cb"):
+		return "codebase-mcp health"
+	case strings.HasSuffix(url, "/health#wf"):
 		return "workflow-mcp health"
 	case strings.HasSuffix(url, "/mcp/search"):
 		return "codebase-mcp search"
@@ -145,13 +60,13 @@ func opOf(method, url string) string {
 	case strings.Contains(url, "/mcp/entities"):
 		return "workflow-mcp entity_query"
 	}
-	return method + " " + url
+	return "other " + method + " " + url
 }
 
-// failed says whether a result is an error, and of which type.
-func failed(r *vegeta.Result) (string, bool) {
+// failure says whether a result is an error, and of which type.
+func failure(r *vegeta.Result) (string, bool) {
 	switch {
-	case r.Error != "" && r.Code == 0:
+	case r.Code == 0:
 		e := r.Error
 		if strings.Contains(e, "Timeout") || strings.Contains(e, "deadline") {
 			return "timeout", true
@@ -161,7 +76,7 @@ func failed(r *vegeta.Result) (string, bool) {
 		}
 		return "transport: " + e, true
 	case r.Code >= 400:
-		return "status " + http.StatusText(int(r.Code)) + " (" + strconv.Itoa(int(r.Code)) + ")", true
+		return "status " + strconv.Itoa(int(r.Code)) + " " + http.StatusText(int(r.Code)), true
 	}
 	return "", false
 }
@@ -174,12 +89,12 @@ func (c *collector) add(r *vegeta.Result) {
 	sec := int(r.Timestamp.Sub(c.start) / time.Second)
 	b := c.seconds[sec]
 	if b == nil {
-		b = &bucket{T: float64(sec), Clients: c.p.clientsAt(time.Duration(sec) * time.Second)}
+		b = &second{Second: report.Second{T: float64(sec), Clients: c.load.ClientsAt(time.Duration(sec) * time.Second)}}
 		c.seconds[sec] = b
 	}
 	b.Requests++
 	b.latencies = append(b.latencies, float64(r.Latency)/float64(time.Millisecond))
-	if kind, bad := failed(r); bad {
+	if kind, bad := failure(r); bad {
 		c.errs[kind]++
 		c.errOps[op]++
 		b.Errors++
@@ -187,10 +102,16 @@ func (c *collector) add(r *vegeta.Result) {
 }
 
 // series builds the per-second and per-operation results.
-func (c *collector) series(samples []sample) loadSeries {
+func (c *collector) series(profile string, samples []report.Sample) report.Load {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	s := loadSeries{Profile: c.p.Name, Stages: c.p.Load, Samples: samples, ErrorTypes: c.errs, Operations: map[string]opResult{}}
+	s := report.Load{Profile: profile, Samples: samples, ErrorTypes: map[string]int{}, Operations: map[string]report.OpResult{}}
+	for _, st := range c.load {
+		s.Stages = append(s.Stages, report.Stage{Duration: st.Duration, Clients: st.Clients})
+	}
+	for k, v := range c.errs {
+		s.ErrorTypes[k] = v
+	}
 	var all []time.Duration
 	errs := 0
 	for op, lat := range c.ops {
@@ -205,39 +126,39 @@ func (c *collector) series(samples []sample) loadSeries {
 	}
 	sort.Ints(keys)
 	for _, k := range keys {
-		b := *c.seconds[k]
-		sum := perf.Summarize(b.latencies)
+		b := c.seconds[k].Second
+		sum := perf.Summarize(c.seconds[k].latencies)
 		b.P50, b.P95, b.P99, b.Throughput = sum.P50, sum.P95, sum.P99, float64(b.Requests)
-		b.latencies = nil
 		s.Seconds = append(s.Seconds, b)
 	}
 	return s
 }
 
-func summarizeOp(lat []time.Duration, errs int) opResult {
+func summarizeOp(lat []time.Duration, errs int) report.OpResult {
 	ms := make([]float64, len(lat))
 	for i, d := range lat {
 		ms[i] = float64(d) / float64(time.Millisecond)
 	}
 	s := perf.Summarize(ms)
-	r := opResult{Requests: len(lat), Errors: errs, P50: s.P50, P95: s.P95, P99: s.P99, Max: s.Max}
+	r := report.OpResult{Requests: len(lat), Errors: errs, P50: s.P50, P95: s.P95, P99: s.P99, Max: s.Max}
 	if len(lat) > 0 {
 		r.ErrorRate = float64(errs) / float64(len(lat))
 	}
 	return r
 }
 
-// growth compares the median of the first and last few samples of a
-// series, as a ratio (1.0: no growth).
-func growth(xs []float64) float64 {
+// growth compares the median of the last tenth of a series with the
+// first tenth (at least 2 samples each), as a ratio (1: no growth); false
+// when there are too few samples.
+func growth(xs []float64) (float64, bool) {
 	if len(xs) < 4 {
-		return math.NaN()
+		return 0, false
 	}
 	k := max(len(xs)/10, 2)
 	first := perf.Summarize(xs[:k]).P50
 	last := perf.Summarize(xs[len(xs)-k:]).P50
 	if first == 0 {
-		return math.NaN()
+		return 0, false
 	}
-	return last / first
+	return last / first, true
 }

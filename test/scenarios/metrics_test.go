@@ -12,6 +12,8 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/mcp-memory/servers/test/scenarios/report"
 )
 
 // scrape reads a server's /metrics in the Prometheus text format and
@@ -123,6 +125,12 @@ func sampleResources(s *server) (resources, error) {
 	pool := obj(h.JSON["connection_pool"])
 	r.PoolUtilPct, r.PoolSize = num(pool, "utilization_percent"), num(pool, "size")
 	return r, h.Err
+}
+
+// report keeps the figures the report charts.
+func (r resources) report() report.Resources {
+	return report.Resources{RSSBytes: r.RSSBytes, CPUSeconds: r.CPUSeconds, Goroutines: r.Goroutines,
+		PoolUtilPct: r.PoolUtilPct, PoolSize: r.PoolSize}
 }
 
 func metricPrefix(name string) string { return strings.ReplaceAll(name, "-", "_") }

@@ -5,14 +5,9 @@ package scenarios_test
 import (
 	"fmt"
 	"time"
-)
 
-// stage is one step of a load profile: the number of clients moves
-// linearly to Clients over Duration.
-type stage struct {
-	Duration time.Duration `json:"duration"`
-	Clients  int           `json:"clients"`
-}
+	"github.com/mcp-memory/servers/test/scenarios/loadgen"
+)
 
 // profile holds the sizes and limits of one run of the suite.
 type profile struct {
@@ -33,7 +28,7 @@ type profile struct {
 	WorkRepoFiles int
 	// Load is the load profile of scenario 4; Sample how often it samples
 	// the servers' resources.
-	Load   []stage
+	Load   loadgen.Profile
 	Sample time.Duration
 	// Slack multiplies latency targets and the CV limit. The specification's
 	// targets hold for the short and full profiles (1); the ci profile runs
@@ -57,7 +52,7 @@ const (
 func profileFromEnv(getenv func(string) string) (profile, error) {
 	short := profile{Name: "short", RepoFiles: 10000, IndexRuns: 5, SearchClients: 10, SearchQueries: 20,
 		Switches: 20, Projects: 5, Entities: 1000, HealthCalls: 1000, WorkRepoFiles: 200,
-		Load:   []stage{{30 * time.Second, 10}, {30 * time.Second, 50}, {45 * time.Second, 50}, {15 * time.Second, 0}},
+		Load:   loadgen.Profile{{Duration: 30 * time.Second, Clients: 10}, {Duration: 30 * time.Second, Clients: 50}, {Duration: 45 * time.Second, Clients: 50}, {Duration: 15 * time.Second, Clients: 0}},
 		Sample: 2 * time.Second, Slack: 1}
 	switch name := getenv("VALIDATE_PROFILE"); name {
 	case "", "short":
@@ -66,17 +61,17 @@ func profileFromEnv(getenv func(string) string) (profile, error) {
 		p := short
 		p.Name, p.RepoFiles, p.IndexRuns, p.SearchClients, p.SearchQueries = "ci", 1000, 3, 5, 10
 		p.Entities, p.WorkRepoFiles, p.Slack = 200, 120, 4
-		p.Load = []stage{{15 * time.Second, 10}, {15 * time.Second, 20}, {15 * time.Second, 20}, {5 * time.Second, 0}}
+		p.Load = loadgen.Profile{{Duration: 15 * time.Second, Clients: 10}, {Duration: 15 * time.Second, Clients: 20}, {Duration: 15 * time.Second, Clients: 20}, {Duration: 5 * time.Second, Clients: 0}}
 		return p, nil
 	case "full":
 		p := short
 		p.Name, p.Sample = "full", 5*time.Second
-		p.Load = []stage{{2 * time.Minute, 10}, {5 * time.Minute, 50}, {10 * time.Minute, 50}, {2 * time.Minute, 0}}
+		p.Load = loadgen.Profile{{Duration: 2 * time.Minute, Clients: 10}, {Duration: 5 * time.Minute, Clients: 50}, {Duration: 10 * time.Minute, Clients: 50}, {Duration: 2 * time.Minute, Clients: 0}}
 		return p, nil
 	case "soak":
 		p := short
 		p.Name, p.Sample = "soak", 5*time.Second
-		p.Load = []stage{{time.Minute, 50}, {58 * time.Minute, 50}, {time.Minute, 0}}
+		p.Load = loadgen.Profile{{Duration: time.Minute, Clients: 50}, {Duration: 58 * time.Minute, Clients: 50}, {Duration: time.Minute, Clients: 0}}
 		return p, nil
 	default:
 		return profile{}, fmt.Errorf("VALIDATE_PROFILE=%q: want ci, short, full or soak", name)
@@ -85,25 +80,3 @@ func profileFromEnv(getenv func(string) string) (profile, error) {
 
 // target scales a spec target by the profile's slack.
 func (p profile) target(d time.Duration) time.Duration { return time.Duration(float64(d) * p.Slack) }
-
-// loadDuration is the total length of the load profile.
-func (p profile) loadDuration() time.Duration {
-	var d time.Duration
-	for _, s := range p.Load {
-		d += s.Duration
-	}
-	return d
-}
-
-// clientsAt is the number of clients the load profile has at t.
-func (p profile) clientsAt(t time.Duration) float64 {
-	prev := 0.0
-	for _, s := range p.Load {
-		if t < s.Duration {
-			return prev + (float64(s.Clients)-prev)*float64(t)/float64(s.Duration)
-		}
-		t -= s.Duration
-		prev = float64(s.Clients)
-	}
-	return prev
-}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -18,7 +19,9 @@ import (
 
 	"github.com/mcp-memory/servers/internal/platform/dbtest"
 	"github.com/mcp-memory/servers/migrations"
+	"github.com/mcp-memory/servers/test/scenarios/loadgen"
 	"github.com/mcp-memory/servers/test/scenarios/perf"
+	"github.com/mcp-memory/servers/test/scenarios/report"
 )
 
 // TestScenario4_Load drives both servers with the vegeta library through
@@ -79,10 +82,10 @@ func testLoadRamp(t *testing.T) {
 		return nil
 	}
 
-	t.Logf("load profile %s: %v, %s in all, %s think time per client", p.Name, p.Load, p.loadDuration(), thinkTime)
+	t.Logf("load profile %s: %v, %s in all, %s think time per client", p.Name, p.Load, p.Load.Duration(), thinkTime)
 	start := time.Now()
-	col := newCollector(p, start)
-	var samples []sample
+	col := newCollector(p.Load, start)
+	var samples []report.Sample
 	var smu sync.Mutex
 	var sampleErrs []string
 	stop := make(chan struct{})
@@ -99,10 +102,9 @@ func testLoadRamp(t *testing.T) {
 				return
 			case <-tick.C:
 			}
-			s := sample{T: time.Since(start).Seconds()}
-			var cerr, werr error
-			s.Codebase, cerr = sampleResources(st.cb)
-			s.Workflow, werr = sampleResources(st.wf)
+			cb, cerr := sampleResources(st.cb)
+			wf, werr := sampleResources(st.wf)
+			s := report.Sample{T: time.Since(start).Seconds(), Codebase: cb.report(), Workflow: wf.report()}
 			smu.Lock()
 			samples = append(samples, s)
 			if cerr != nil || werr != nil {
@@ -111,37 +113,43 @@ func testLoadRamp(t *testing.T) {
 			smu.Unlock()
 			if time.Since(lastLog) >= 10*time.Second {
 				lastLog = time.Now()
-				tot := col.series(nil).Total
+				tot := col.series(p.Name, nil).Total
 				t.Logf("  load %s/%s: %.0f clients, %d requests, %d errors, p95 %.0f ms; RSS cb %.0f MB wf %.0f MB, pool cb %.0f%% wf %.0f%%",
-					time.Since(start).Round(time.Second), p.loadDuration(), p.clientsAt(time.Since(start)), tot.Requests, tot.Errors, tot.P95,
+					time.Since(start).Round(time.Second), p.Load.Duration(), p.Load.ClientsAt(time.Since(start)), tot.Requests, tot.Errors, tot.P95,
 					s.Codebase.RSSBytes/1e6, s.Workflow.RSSBytes/1e6, s.Codebase.PoolUtilPct, s.Workflow.PoolUtilPct)
 			}
 		}
 	}()
 	atk := vegeta.NewAttacker(vegeta.Timeout(10*time.Second), vegeta.MaxWorkers(256), vegeta.KeepAlive(true))
-	for res := range atk.Attack(targeter, stagePacer{p}, 0, "load") {
+	for res := range atk.Attack(targeter, loadgen.Pacer{Profile: p.Load, Think: thinkTime}, 0, "load") {
 		col.add(res)
 	}
 	close(stop)
 	wg.Wait()
 
 	smu.Lock()
-	series := col.series(samples)
+	series := col.series(p.Name, samples)
 	smu.Unlock()
 	var rss, gor []float64
 	for _, s := range samples {
 		rss = append(rss, s.Codebase.RSSBytes+s.Workflow.RSSBytes)
 		gor = append(gor, s.Codebase.Goroutines+s.Workflow.Goroutines)
 	}
-	series.Growth = map[string]float64{"rss_ratio": growth(rss), "goroutines_ratio": growth(gor)}
+	series.Growth = map[string]float64{}
+	if g, ok := growth(rss); ok {
+		series.Growth["rss_ratio"] = g
+	}
+	if g, ok := growth(gor); ok {
+		series.Growth["goroutines_ratio"] = g
+	}
 	writeSeries(t, "load", series)
 	t.Logf("load done: %d requests, %.2f%% errors, p95 %.0f ms, p99 %.0f ms; growth over the run: RSS x%.2f, goroutines x%.2f; errors by type %v",
 		series.Total.Requests, series.Total.ErrorRate*100, series.Total.P95, series.Total.P99, series.Growth["rss_ratio"], series.Growth["goroutines_ratio"], series.ErrorTypes)
 
 	for op, r := range series.Operations {
 		lat := col.ops[op]
-		server, name, _ := cut2(op)
-		rec := perf.NewRecord(server, "load_"+name, lat, targetLoadP95, 0, map[string]any{"profile": p.Name, "max_clients": maxClients(p),
+		server, name, _ := strings.Cut(op, " ")
+		rec := perf.NewRecord(server, "load_"+name, lat, targetLoadP95, 0, map[string]any{"profile": p.Name, "max_clients": p.Load.MaxClients(),
 			"think_time_s": thinkTime.Seconds(), "errors": r.Errors, "error_rate": r.ErrorRate})
 		rec.Pass = rec.Pass && r.ErrorRate < maxLoadErrorRate
 		emit(t, rec)
@@ -166,23 +174,6 @@ func testLoadRamp(t *testing.T) {
 			t.Errorf("%s /health after the load: %d %v", s.name, code, h)
 		}
 	}
-}
-
-func cut2(op string) (string, string, bool) {
-	for i := 0; i < len(op); i++ {
-		if op[i] == ' ' {
-			return op[:i], op[i+1:], true
-		}
-	}
-	return "", op, false
-}
-
-func maxClients(p profile) int {
-	m := 0
-	for _, s := range p.Load {
-		m = max(m, s.Clients)
-	}
-	return m
 }
 
 // testOverload gives workflow-mcp a pool of 2 connections and a 100 ms

@@ -39,14 +39,17 @@ type Test struct {
 
 // Load is the load test's series (written by scenario 4).
 type Load struct {
-	Profile    string                 `json:"profile"`
-	Stages     []Stage                `json:"stages"`
-	Seconds    []Second               `json:"seconds"`
-	Samples    []Sample               `json:"samples"`
-	ErrorTypes map[string]int         `json:"error_types"`
-	Operations map[string]OpResult    `json:"operations"`
-	Total      OpResult               `json:"total"`
-	Growth     map[string]json.Number `json:"growth,omitempty"`
+	Profile    string              `json:"profile"`
+	Stages     []Stage             `json:"stages"`
+	Seconds    []Second            `json:"seconds"`
+	Samples    []Sample            `json:"samples"`
+	ErrorTypes map[string]int      `json:"error_types"`
+	Operations map[string]OpResult `json:"operations"`
+	Total      OpResult            `json:"total"`
+	// Growth holds last/first ratios (median of the last tenth of the
+	// samples over the first tenth) of RSS and goroutines, when there
+	// were enough samples.
+	Growth map[string]float64 `json:"growth,omitempty"`
 }
 
 // Stage is one step of the load profile.
