@@ -8,8 +8,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/mcp-memory/servers/internal/codebase"
 	"github.com/mcp-memory/servers/internal/codebase/chunk"
@@ -49,7 +52,11 @@ func BenchmarkIndex(b *testing.B) {
 	e := newEnv(b)
 	e.log = log
 	var svc *index.Service
+	var cpu cpuMeter
 	report := func(b *testing.B, job index.Job, elapsed time.Duration) {
+		goCPU, pgCPU := cpu.since(b, e)
+		b.ReportMetric(goCPU, "go_cpu_s")
+		b.ReportMetric(pgCPU, "pg_cpu_s")
 		if job.Status != codebase.JobCompleted {
 			b.Fatalf("job %s: %s", job.Status, job.ErrorMessage)
 		}
@@ -69,6 +76,7 @@ func BenchmarkIndex(b *testing.B) {
 			}
 			svc = index.New(index.Config{}, e.store, ch, emb, log, nil)
 			b.StartTimer()
+			cpu.start(b, e)
 			start := time.Now()
 			job, err := svc.Index(context.Background(), index.Request{RepoPath: root}, nil)
 			if err != nil {
@@ -82,6 +90,7 @@ func BenchmarkIndex(b *testing.B) {
 	}
 	b.Run("unchanged", func(b *testing.B) {
 		for range b.N {
+			cpu.start(b, e)
 			start := time.Now()
 			job, err := svc.Index(context.Background(), index.Request{RepoPath: root}, nil)
 			if err != nil {
@@ -112,6 +121,7 @@ func BenchmarkIndex(b *testing.B) {
 				}
 			}
 			b.StartTimer()
+			cpu.start(b, e)
 			start := time.Now()
 			job, err := svc.Index(context.Background(), index.Request{RepoPath: root}, nil)
 			if err != nil {
@@ -135,6 +145,67 @@ func firstRepo(tb testing.TB, s *pgstore.Store) string {
 		tb.Fatalf("no repository: %v", err)
 	}
 	return page.Repositories[0].ID
+}
+
+// cpuMeter measures the CPU seconds of this process and of the
+// PostgreSQL backends serving the test database (read from /proc, so
+// only when the server runs on this machine); the machine is shared, so
+// CPU seconds say more than wall time.
+type cpuMeter struct {
+	goCPU float64
+	pg    map[int]float64
+}
+
+func (m *cpuMeter) start(tb testing.TB, e *env) {
+	m.goCPU = processCPU()
+	m.pg = backendCPU(tb, e)
+}
+
+func (m *cpuMeter) since(tb testing.TB, e *env) (goCPU, pgCPU float64) {
+	for pid, s := range backendCPU(tb, e) {
+		pgCPU += s - m.pg[pid]
+	}
+	return processCPU() - m.goCPU, pgCPU
+}
+
+// processCPU is this process's user + system CPU time in seconds.
+func processCPU() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+}
+
+// backendCPU returns the CPU seconds of each backend connected to the
+// test database, by pid.
+func backendCPU(tb testing.TB, e *env) map[int]float64 {
+	rows, err := e.conn.Query(context.Background(), `SELECT pid FROM pg_stat_activity WHERE datname = current_database()`)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	pids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	if err != nil {
+		tb.Fatal(err)
+	}
+	out := map[int]float64{}
+	for _, pid := range pids {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		// Fields after the parenthesised command: utime and stime are the
+		// 12th and 13th, in clock ticks (100 per second on Linux).
+		s := string(b)
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+		if len(f) < 13 {
+			continue
+		}
+		u, _ := strconv.ParseFloat(f[11], 64)
+		st, _ := strconv.ParseFloat(f[12], 64)
+		out[int(pid)] = (u + st) / 100
+	}
+	return out
 }
 
 // peakRSS is the process's peak resident set size in bytes (VmHWM).

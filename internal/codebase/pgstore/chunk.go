@@ -112,14 +112,25 @@ func (s *Store) WriteBatch(ctx context.Context, b Batch) (cancelRequested bool, 
 		var nDeleted int64
 		var delLen [4]int64
 		if len(replaced) > 0 {
-			var err error
-			nDeleted, delLen, err = deleteChunks(ctx, tx, b.ProjectID, b.RepositoryID, replaced, delta)
+			// Only a path with a files row can have chunks (this method
+			// writes both together), so the chunks of the paths whose row
+			// went are deleted; a first index, where no path had a row,
+			// skips the chunk delete (in a grown table whose statistics
+			// are stale it cost a scan per batch).
+			const delFiles = `DELETE FROM files WHERE project_id = $1 AND repository_id = $2 AND path = ANY($3) RETURNING path`
+			rows, err := tx.Query(ctx, delFiles, b.ProjectID, b.RepositoryID, replaced)
 			if err != nil {
-				return err
-			}
-			const delFiles = `DELETE FROM files WHERE project_id = $1 AND repository_id = $2 AND path = ANY($3)`
-			if _, err := tx.Exec(ctx, delFiles, b.ProjectID, b.RepositoryID, replaced); err != nil {
 				return fmt.Errorf("delete files: %w", err)
+			}
+			had, err := pgx.CollectRows(rows, pgx.RowTo[string])
+			if err != nil {
+				return fmt.Errorf("delete files: %w", err)
+			}
+			if len(had) > 0 {
+				nDeleted, delLen, err = deleteChunks(ctx, tx, b.ProjectID, b.RepositoryID, had, delta)
+				if err != nil {
+					return err
+				}
 			}
 		}
 		if len(fileRows) > 0 {
