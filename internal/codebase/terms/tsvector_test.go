@@ -84,6 +84,35 @@ func checkRoundTrip(t *testing.T, conn *pgx.Conn, d terms.Doc) {
 		t.Fatalf("pgx cannot parse the tsvector: %.300v", err)
 	}
 	checkStored(t, conn, d, v)
+	// Built in the binary format, as the index service sends it with COPY:
+	// PostgreSQL must read the same value as from the text form.
+	checkBinary(t, conn, d)
+}
+
+// checkBinary sends d.AppendTSVectorBinary as a binary tsvector parameter
+// and compares what PostgreSQL prints with the text form's cast; a
+// prefix before the value checks that it only appends.
+func checkBinary(t *testing.T, conn *pgx.Conn, d terms.Doc) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	prefix := []byte("xyz")
+	bin := d.AppendTSVectorBinary(prefix)
+	if string(bin[:3]) != "xyz" {
+		t.Fatalf("AppendTSVectorBinary overwrote its destination")
+	}
+	res := conn.PgConn().ExecParams(ctx, `SELECT $1::tsvector::text = $2::tsvector::text, length($1::tsvector)`,
+		[][]byte{bin[3:], []byte(d.TSVector())}, []uint32{pgtype.TSVectorOID, pgtype.TextOID},
+		[]int16{pgtype.BinaryFormatCode, pgtype.TextFormatCode}, []int16{pgtype.TextFormatCode}).Read()
+	if res.Err != nil {
+		t.Fatalf("binary tsvector refused: %.300v", res.Err)
+	}
+	if len(res.Rows) != 1 || string(res.Rows[0][0]) != "t" {
+		t.Errorf("binary tsvector differs from the text form (%d lexemes)", len(d.Terms()))
+	}
+	if got, want := string(res.Rows[0][1]), fmt.Sprint(len(d.Terms())); got != want {
+		t.Errorf("binary tsvector has %s lexemes, want %s", got, want)
+	}
 }
 
 func checkStored(t *testing.T, conn *pgx.Conn, d terms.Doc, arg any) {
