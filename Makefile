@@ -11,7 +11,7 @@ DEV_DB   := scripts/dev-db.sh
 # Loads the database URLs (and TEST_DATABASE_URL, PG_BINDIR) from the running cluster.
 DB_ENV   = eval "$$(bash $(DEV_DB) env)"
 
-.PHONY: help run test build db db-stop db-status migrate bench validate lint deps clean
+.PHONY: help run test build db db-stop db-status migrate bench validate interop lint deps clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -44,6 +44,7 @@ run: deps migrate ## start the database and both servers in the foreground (Ctrl
 test: db ## unit, integration and end-to-end tests against the local database, and go vet
 	$(GO) vet ./...
 	$(GO) vet -tags e2e ./test/...
+	$(GO) vet -tags interop ./test/interop/...
 	$(DB_ENV); $(GO) test -race -count=1 -tags e2e ./...
 
 bench: migrate ## /health and /metrics latency of both servers (report in bench-results/)
@@ -68,6 +69,9 @@ cover: db ## coverage of the unit and integration tests: bin/coverage/coverage.h
 	$(GO) tool cover -html=$(BIN)/coverage/coverage.out -o $(BIN)/coverage/coverage.html
 	$(GO) run ./test/cmd/covertable $(BIN)/coverage/coverage.out | tee $(BIN)/coverage/packages.txt
 	@echo "cover: $(BIN)/coverage/coverage.html and $(BIN)/coverage/packages.txt" >&2
+
+interop: db ## the official TypeScript MCP SDK client against both servers (needs node and npm)
+	$(DB_ENV); $(GO) test -count=1 -tags interop ./test/interop/...
 
 lint: ## gofmt and go vet
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
