@@ -361,7 +361,7 @@ func (r *run) prepareFile(ctx context.Context, f codebase.File, old *pgstore.Fil
 		c.ID = codebase.ChunkID(c.ProjectID, c.RepositoryID, c.FilePath, c.Symbol, c.ContentHash, ordinals[key])
 		ordinals[key]++
 		d := terms.ForChunk(c)
-		out[i] = pgstore.ChunkRow{Chunk: c, TSV: d.TSVector(), Terms: d.Terms(),
+		out[i] = pgstore.ChunkRow{Chunk: c, TSV: d.AppendTSVectorBinary(nil), Terms: d.Terms(),
 			FieldLen: [4]int32{int32(d.Len(terms.ClassA)), int32(d.Len(terms.ClassB)), int32(d.Len(terms.ClassC)), int32(d.Len(terms.ClassD))}}
 	}
 	return fileResult{row: row, chunks: out}

@@ -1,6 +1,7 @@
 package pgstore
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,7 +10,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/pgvector/pgvector-go"
 
@@ -22,8 +22,9 @@ type ChunkRow struct {
 	codebase.Chunk
 	// Embedding is nil when the embedder failed; the next job fills it.
 	Embedding []float32
-	// TSV is the tsvector literal of the chunk's weighted terms.
-	TSV string
+	// TSV is the tsvector of the chunk's weighted terms in PostgreSQL's
+	// binary format (terms.Doc.AppendTSVectorBinary builds it).
+	TSV []byte
 	// FieldLen holds the term counts of classes A..D.
 	FieldLen [4]int32
 	// Terms are the chunk's distinct terms (the lexemes of TSV), for term_df.
@@ -60,33 +61,69 @@ func (s *Store) WriteBatch(ctx context.Context, b Batch) (cancelRequested bool, 
 	if err != nil {
 		return false, apperr.Invalid("repository_id", "must be a UUID")
 	}
-	fileRows := make([][]any, len(b.Files))
 	replaced := make([]string, 0, len(b.Files)+len(b.Deleted))
-	for i, f := range b.Files {
-		fileRows[i] = []any{b.ProjectID, repoID, f.Path, f.Language, f.Size, f.ModTime, f.ContentHash, f.Content, f.Commit}
+	size := 0
+	for _, f := range b.Files {
 		replaced = append(replaced, f.Path)
+		size += len(f.Content) + len(f.Path) + 200
 	}
 	replaced = append(replaced, b.Deleted...)
-	chunkRows := make([][]any, len(b.Chunks))
+	var files []byte
+	if len(b.Files) > 0 {
+		cb := newCopyBuf(size)
+		for _, f := range b.Files {
+			cb.row(9)
+			cb.text(b.ProjectID)
+			cb.uuid(repoID)
+			cb.text(f.Path)
+			cb.text(f.Language)
+			cb.int8(f.Size)
+			cb.timestamptz(f.ModTime.UnixMicro())
+			cb.text(f.ContentHash)
+			cb.text(f.Content)
+			cb.text(f.Commit)
+		}
+		files = cb.bytes()
+	}
 	added := make(map[string]int)
 	var addLen [4]int64
-	for i, c := range b.Chunks {
-		var tsv pgtype.TSVector
-		if err := tsv.Scan(c.TSV); err != nil {
-			return false, fmt.Errorf("chunk %s of %s: tsvector: %w", c.ID, c.FilePath, err)
+	var chunks []byte
+	if len(b.Chunks) > 0 {
+		size = 0
+		for _, c := range b.Chunks {
+			size += len(c.Content) + len(c.Signature) + len(c.Doc) + len(c.TSV) + 4*len(c.Embedding) + 400
 		}
-		var emb any
-		if c.Embedding != nil {
-			emb = pgvector.NewVector(c.Embedding)
+		cb := newCopyBuf(size)
+		for _, c := range b.Chunks {
+			cb.row(16)
+			cb.text(b.ProjectID)
+			cb.text(c.ID)
+			cb.uuid(repoID)
+			cb.text(c.FilePath)
+			cb.text(c.Language)
+			cb.text(c.Symbol)
+			cb.text(c.Kind)
+			cb.int4(int32(c.StartLine))
+			cb.int4(int32(c.EndLine))
+			cb.text(c.Content)
+			cb.text(c.Signature)
+			cb.text(c.Doc)
+			cb.text(c.ContentHash)
+			if c.Embedding != nil {
+				cb.vector(c.Embedding)
+			} else {
+				cb.null()
+			}
+			cb.raw(c.TSV)
+			cb.int4Array(c.FieldLen[:])
+			for _, t := range c.Terms {
+				added[t]++
+			}
+			for k := range addLen {
+				addLen[k] += int64(c.FieldLen[k])
+			}
 		}
-		chunkRows[i] = []any{b.ProjectID, c.ID, repoID, c.FilePath, c.Language, c.Symbol, c.Kind,
-			int32(c.StartLine), int32(c.EndLine), c.Content, c.Signature, c.Doc, c.ContentHash, emb, tsv, c.FieldLen[:]}
-		for _, t := range c.Terms {
-			added[t]++
-		}
-		for k := range addLen {
-			addLen[k] += int64(c.FieldLen[k])
-		}
+		chunks = cb.bytes()
 	}
 	touchPaths := make([]string, len(b.Touched))
 	touchSizes := make([]int64, len(b.Touched))
@@ -133,16 +170,17 @@ func (s *Store) WriteBatch(ctx context.Context, b Batch) (cancelRequested bool, 
 				}
 			}
 		}
-		if len(fileRows) > 0 {
-			cols := []string{"project_id", "repository_id", "path", "language", "size", "mtime", "content_hash", "content", "commit"}
-			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"files"}, cols, pgx.CopyFromRows(fileRows)); err != nil {
+		if files != nil {
+			const copyFiles = `COPY files (project_id, repository_id, path, language, size, mtime, content_hash, content, commit)
+FROM STDIN (FORMAT binary)`
+			if _, err := tx.Conn().PgConn().CopyFrom(ctx, bytes.NewReader(files), copyFiles); err != nil {
 				return fmt.Errorf("copy files: %w", err)
 			}
 		}
-		if len(chunkRows) > 0 {
-			cols := []string{"project_id", "chunk_id", "repository_id", "file_path", "language", "symbol", "kind",
-				"start_line", "end_line", "content", "signature", "doc", "content_hash", "embedding", "tsv", "field_len"}
-			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"chunks"}, cols, pgx.CopyFromRows(chunkRows)); err != nil {
+		if chunks != nil {
+			const copyChunks = `COPY chunks (project_id, chunk_id, repository_id, file_path, language, symbol, kind,
+	start_line, end_line, content, signature, doc, content_hash, embedding, tsv, field_len) FROM STDIN (FORMAT binary)`
+			if _, err := tx.Conn().PgConn().CopyFrom(ctx, bytes.NewReader(chunks), copyChunks); err != nil {
 				return fmt.Errorf("copy chunks: %w", err)
 			}
 		}
@@ -158,7 +196,7 @@ WHERE f.project_id = $1 AND f.repository_id = $2 AND f.path = t.path`
 		if err := applyTermDelta(ctx, tx, b.ProjectID, delta); err != nil {
 			return err
 		}
-		n := int64(len(chunkRows)) - nDeleted
+		n := int64(len(b.Chunks)) - nDeleted
 		var lens [4]int64
 		for k := range lens {
 			lens[k] = addLen[k] - delLen[k]
