@@ -79,6 +79,9 @@ type server struct {
 func startServer(tb testing.TB, name string, args ...string) *server {
 	tb.Helper()
 	s := &server{name: name, args: args}
+	// One cleanup for the server's life: it kills whichever process runs
+	// then, also one restarted by a subtest.
+	tb.Cleanup(func() { s.kill() })
 	s.start(tb, "0")
 	return s
 }
@@ -105,7 +108,6 @@ func (s *server) start(tb testing.TB, port string) {
 		}
 		close(done)
 	}()
-	tb.Cleanup(func() { s.kill() })
 	l := s.waitEvent(tb, 30*time.Second, "server_started", nil)
 	ctx, _ := l["context"].(map[string]any)
 	addr, _ := ctx["address"].(string)

@@ -257,8 +257,27 @@ func TestScenario2_CrossServer(t *testing.T) {
 
 	t.Run("12_ProjectIsolation", func(t *testing.T) {
 		need(t)
-		if res := search(t, cbURL, map[string]any{"query": "parse config", "limit": 10, "project_id": "other-project"}); len(res) != 0 {
-			t.Errorf("search in an empty project found %d results of another project", len(res))
+		// A second project with its own repository: neither project's
+		// searches or lists show the other's data.
+		other := indexRepo(t, cbURL, fixtureRepo(t, 50, 12), project+"-other", false)
+		if other.RepositoryID == "" {
+			t.Fatal("POST /mcp/index answered no repository_id")
+		}
+		mine := map[string]bool{}
+		for _, h := range hits {
+			mine[str(h, "chunk_id")] = true
+		}
+		for _, q := range []string{"parse config", "validate input", "cache"} {
+			res := search(t, cbURL, map[string]any{"query": q, "limit": 20, "project_id": project + "-other"})
+			if len(res) == 0 {
+				t.Errorf("search %q in %s-other found nothing", q, project)
+			}
+			for _, h := range res {
+				if mine[str(h, "chunk_id")] || str(h, "repository_id") != other.RepositoryID {
+					t.Errorf("search in %s-other returned chunk %s of repository %s, not its own %s", project, str(h, "chunk_id"),
+						str(h, "repository_id"), other.RepositoryID)
+				}
+			}
 		}
 		newProject(t, wfURL, "cross-other")
 		l := call(t, http.StatusOK, "GET", wfURL+"/mcp/work_items", nil)

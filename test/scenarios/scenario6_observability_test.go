@@ -274,20 +274,26 @@ var (
 func checkLogs(t *testing.T, s *server) {
 	t.Helper()
 	lines, bad := s.logs()
+	requests := 0
+	for _, l := range lines {
+		if l.str("event") == "http_request" {
+			requests++
+		}
+	}
+	// Counts first, so a failure below is the last message of the test.
+	t.Logf("%s: %d log lines checked, %d request lines, %d not JSON", s.name, len(lines), requests, len(bad))
 	if len(bad) > 0 {
 		t.Errorf("%s: %d log lines are not JSON, first: %q", s.name, len(bad), bad[0])
 	}
 	if len(lines) == 0 {
 		t.Fatalf("%s logged nothing", s.name)
 	}
-	requests := 0
 	for _, l := range lines {
 		if !tsPattern.MatchString(l.str("timestamp")) || !levels[l.str("level")] || l.str("event") == "" || l.str("server_id") != s.name {
 			t.Errorf("%s: log line lacks a contract field (timestamp UTC RFC 3339 <= µs, level, event, server_id): %v", s.name, l)
 			return
 		}
 		if l.str("event") == "http_request" {
-			requests++
 			_, hasLat := l["latency_ms"].(float64)
 			if l.str("request_id") == "" || l.str("operation_name") == "" || !hasLat ||
 				(l.str("outcome") != "success" && l.str("outcome") != "failure") {
@@ -296,5 +302,4 @@ func checkLogs(t *testing.T, s *server) {
 			}
 		}
 	}
-	t.Logf("%s: %d log lines checked, %d request lines", s.name, len(lines), requests)
 }
