@@ -108,7 +108,19 @@ func (s *server) start(tb testing.TB, port string) {
 		}
 		close(done)
 	}()
-	l := s.waitEvent(tb, 30*time.Second, "server_started", nil)
+	// A restarted server's log still holds the earlier start: wait for a new one.
+	seen := len(s.events("server_started"))
+	var l logLine
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(25 * time.Millisecond) {
+		exited := s.exited()
+		if ev := s.events("server_started"); len(ev) > seen {
+			l = ev[seen]
+			break
+		}
+		if exited || time.Now().After(deadline) {
+			tb.Fatalf("%s did not log server_started (exited: %v, code %d)\nlog tail:\n%s", s.name, exited, s.code, tail(s.stderr.String(), 3000))
+		}
+	}
 	ctx, _ := l["context"].(map[string]any)
 	addr, _ := ctx["address"].(string)
 	if addr == "" {

@@ -124,6 +124,11 @@ func TestScenario5_DatabaseFaults(t *testing.T) {
 		if !jobOK {
 			t.Fatal("no index job ran through the outage (see IndexJobRunning)")
 		}
+		t.Cleanup(func() {
+			if t.Failed() {
+				t.Logf("codebase-mcp log since the outage (tail):\n%s", tail(cb.stderr.String(), 4000))
+			}
+		})
 		// Its lease (15 s) expires, a worker takes it over and finishes it.
 		j := waitJob(t, cb.URL, jobID, 3*time.Minute)
 		got := chunkCount(t, cb.URL, project)
