@@ -27,7 +27,8 @@ import (
 // chunker and the builtin embedder, and reports seconds per phase and the
 // process's peak RSS. The repository is the generated fixture
 // (INDEX_BENCH_FILES files, default 10,000, seed 1) or INDEX_BENCH_REPO
-// (e.g. $(go env GOROOT)/src). Run with -benchtime=1x:
+// (e.g. $(go env GOROOT)/src); INDEX_BENCH_BATCH_BYTES and
+// INDEX_BENCH_BATCH_FILES override the batch bounds. Run with -benchtime=1x:
 //
 //	go test -run '^$' -bench BenchmarkIndex -benchtime=1x ./internal/codebase/index/
 func BenchmarkIndex(b *testing.B) {
@@ -74,7 +75,7 @@ func BenchmarkIndex(b *testing.B) {
 			if _, err := e.conn.Exec(context.Background(), `TRUNCATE repositories, files, chunks, term_df, lexical_stats, index_jobs, index_settings CASCADE`); err != nil {
 				b.Fatal(err)
 			}
-			svc = index.New(index.Config{}, e.store, ch, emb, log, nil)
+			svc = index.New(benchConfig(b), e.store, ch, emb, log, nil)
 			b.StartTimer()
 			cpu.start(b, e)
 			start := time.Now()
@@ -130,6 +131,28 @@ func BenchmarkIndex(b *testing.B) {
 			report(b, job, time.Since(start))
 		}
 	})
+}
+
+// benchConfig is the default configuration with the batch bounds of
+// INDEX_BENCH_BATCH_BYTES and INDEX_BENCH_BATCH_FILES, if set.
+func benchConfig(tb testing.TB) index.Config {
+	var cfg index.Config
+	for _, v := range []struct {
+		env string
+		set func(n int64)
+	}{
+		{"INDEX_BENCH_BATCH_BYTES", func(n int64) { cfg.BatchBytes = n }},
+		{"INDEX_BENCH_BATCH_FILES", func(n int64) { cfg.BatchFiles = int(n) }},
+	} {
+		if s := os.Getenv(v.env); s != "" {
+			n, err := strconv.ParseInt(s, 10, 64)
+			if err != nil {
+				tb.Fatalf("%s: %v", v.env, err)
+			}
+			v.set(n)
+		}
+	}
+	return cfg
 }
 
 func comment(p string) string {

@@ -219,43 +219,136 @@ func (r *run) progressRow(phase string) pgstore.Progress {
 }
 
 // indexFiles reads, chunks, embeds and writes the changed files in
-// batches. Reading and chunking of the next batch overlaps with embedding
-// and writing of the current one.
+// batches, in a pipeline of three stages that run at once: Workers
+// goroutines read and chunk files in order, flowing from one batch into
+// the next without waiting for its slowest file; one goroutine embeds
+// each finished batch; this goroutine writes the batches in order, one
+// transaction each. Channels between the stages hold no batch, so at
+// most about six batches are in memory (two being parsed, one waiting,
+// one being embedded, one waiting, one being written).
 func (r *run) indexFiles(ctx context.Context, todo []codebase.File, stored map[string]pgstore.FileState) error {
 	var batches [][]codebase.File
 	var cur []codebase.File
-	var bytes int64
+	var size int64
 	for _, f := range todo {
-		if len(cur) > 0 && (len(cur) >= r.s.cfg.BatchFiles || bytes+f.Size > r.s.cfg.BatchBytes) {
+		if len(cur) > 0 && (len(cur) >= r.s.cfg.BatchFiles || size+f.Size > r.s.cfg.BatchBytes) {
 			batches = append(batches, cur)
-			cur, bytes = nil, 0
+			cur, size = nil, 0
 		}
 		cur = append(cur, f)
-		bytes += f.Size
+		size += f.Size
 	}
 	if len(cur) > 0 {
 		batches = append(batches, cur)
 	}
+	if len(batches) == 0 {
+		return nil
+	}
 	pctx, stop := context.WithCancel(ctx)
-	defer stop()
-	ch := make(chan *prepared, 1)
-	go func() {
-		defer close(ch)
-		for _, b := range batches {
-			p := r.prepare(pctx, b, stored)
+	var wg sync.WaitGroup
+	defer func() {
+		stop()
+		wg.Wait() // no stage outlives the call (the chunker may be closed after it)
+	}()
+	goStage := func(f func()) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f()
+		}()
+	}
+	send := func(ch chan<- *prepared, p *prepared) bool {
+		select {
+		case ch <- p:
+			return true
+		case <-pctx.Done():
+			return false
+		}
+	}
+
+	// Stage 1: the feeder hands out files in order; batches enter
+	// inParse in the same order, and the assembler waits for each.
+	type fileJob struct {
+		b *parsing
+		i int
+	}
+	jobs := make(chan fileJob)
+	inParse := make(chan *parsing, 1)
+	goStage(func() {
+		defer close(jobs)
+		defer close(inParse)
+		for _, files := range batches {
+			b := newParsing(files)
 			select {
-			case ch <- p:
+			case inParse <- b:
 			case <-pctx.Done():
 				return
 			}
+			for i := range files {
+				select {
+				case jobs <- fileJob{b, i}:
+				case <-pctx.Done():
+					return
+				}
+			}
 		}
+	})
+	var busy atomic.Int64 // nanoseconds the parse workers worked
+	for range r.s.cfg.Workers {
+		goStage(func() {
+			for j := range jobs {
+				t := time.Now()
+				f := j.b.files[j.i]
+				var oldp *pgstore.FileState
+				if old, ok := stored[f.Path]; ok {
+					oldp = &old
+				}
+				j.b.results[j.i] = r.prepareFile(pctx, f, oldp)
+				busy.Add(int64(time.Since(t)))
+				j.b.fileDone()
+			}
+		})
+	}
+	defer func() {
+		r.mu.Lock()
+		r.phases["parse"] += time.Duration(busy.Load() / int64(r.s.cfg.Workers))
+		r.mu.Unlock()
 	}()
-	for p := range ch {
+	parsed := make(chan *prepared)
+	goStage(func() {
+		defer close(parsed)
+		for b := range inParse {
+			select {
+			case <-b.done:
+			case <-pctx.Done():
+				return
+			}
+			if !send(parsed, b.assemble()) {
+				return
+			}
+		}
+	})
+
+	// Stage 2: embed.
+	embedded := make(chan *prepared)
+	var embedStageErr error // set before embedded is closed
+	goStage(func() {
+		defer close(embedded)
+		for p := range parsed {
+			if err := r.embed(pctx, p.chunks); err != nil {
+				embedStageErr = err
+				return
+			}
+			if !send(embedded, p) {
+				return
+			}
+		}
+	})
+
+	// Stage 3: write, in order.
+	for p := range embedded {
 		if ctx.Err() != nil {
 			return context.Cause(ctx)
-		}
-		if err := r.embed(ctx, p.chunks); err != nil {
-			return err
 		}
 		if err := r.write(ctx, p); err != nil {
 			return err
@@ -264,7 +357,29 @@ func (r *run) indexFiles(ctx context.Context, todo []codebase.File, stored map[s
 	if ctx.Err() != nil {
 		return context.Cause(ctx)
 	}
-	return nil
+	return embedStageErr
+}
+
+// parsing is a batch whose files the parse workers are reading and
+// chunking; done is closed when the last one is finished.
+type parsing struct {
+	files   []codebase.File
+	results []fileResult
+	left    atomic.Int64
+	done    chan struct{}
+}
+
+func newParsing(files []codebase.File) *parsing {
+	b := &parsing{files: files, results: make([]fileResult, len(files)), done: make(chan struct{})}
+	b.left.Store(int64(len(files)))
+	return b
+}
+
+// fileDone counts one finished file.
+func (b *parsing) fileDone() {
+	if b.left.Add(-1) == 0 {
+		close(b.done)
+	}
 }
 
 // fileResult is one file after reading and chunking.
@@ -276,41 +391,15 @@ type fileResult struct {
 	skip    string // skip reason, if skipped
 }
 
-// prepare reads and chunks one batch with Workers goroutines.
-func (r *run) prepare(ctx context.Context, files []codebase.File, stored map[string]pgstore.FileState) *prepared {
-	t := time.Now()
-	results := make([]fileResult, len(files))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range r.s.cfg.Workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				old, ok := stored[files[i].Path]
-				var oldp *pgstore.FileState
-				if ok {
-					oldp = &old
-				}
-				results[i] = r.prepareFile(ctx, files[i], oldp)
-			}
-		}()
-	}
-	for i := range files {
-		if ctx.Err() != nil {
-			break
-		}
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	p := &prepared{done: len(files), skipped: map[string]int{}}
-	for i, fr := range results {
+// assemble turns the finished files of the batch into what is written.
+func (b *parsing) assemble() *prepared {
+	p := &prepared{done: len(b.files), skipped: map[string]int{}}
+	for i, fr := range b.results {
 		switch {
 		case fr.skip != "":
 			p.skipped[fr.skip]++
 			if fr.remove {
-				p.deleted = append(p.deleted, files[i].Path)
+				p.deleted = append(p.deleted, b.files[i].Path)
 			}
 		case fr.touched:
 			p.touched = append(p.touched, *fr.row)
@@ -319,7 +408,6 @@ func (r *run) prepare(ctx context.Context, files []codebase.File, stored map[str
 			p.chunks = append(p.chunks, fr.chunks...)
 		}
 	}
-	r.addPhase("parse", t)
 	return p
 }
 
@@ -361,7 +449,8 @@ func (r *run) prepareFile(ctx context.Context, f codebase.File, old *pgstore.Fil
 		c.ID = codebase.ChunkID(c.ProjectID, c.RepositoryID, c.FilePath, c.Symbol, c.ContentHash, ordinals[key])
 		ordinals[key]++
 		d := terms.ForChunk(c)
-		out[i] = pgstore.ChunkRow{Chunk: c, TSV: d.AppendTSVectorBinary(nil), Terms: d.Terms(),
+		c.Comments = "" // in the terms now, not stored: free it early
+		out[i] = pgstore.ChunkRow{Chunk: c, TSV: d.AppendTSVectorBinary(nil),
 			FieldLen: [4]int32{int32(d.Len(terms.ClassA)), int32(d.Len(terms.ClassB)), int32(d.Len(terms.ClassC)), int32(d.Len(terms.ClassD))}}
 	}
 	return fileResult{row: row, chunks: out}

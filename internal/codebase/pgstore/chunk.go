@@ -3,6 +3,7 @@ package pgstore
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -27,8 +28,6 @@ type ChunkRow struct {
 	TSV []byte
 	// FieldLen holds the term counts of classes A..D.
 	FieldLen [4]int32
-	// Terms are the chunk's distinct terms (the lexemes of TSV), for term_df.
-	Terms []string
 }
 
 // Batch is one unit of index work, written in one transaction.
@@ -116,8 +115,8 @@ func (s *Store) WriteBatch(ctx context.Context, b Batch) (cancelRequested bool, 
 			}
 			cb.raw(c.TSV)
 			cb.int4Array(c.FieldLen[:])
-			for _, t := range c.Terms {
-				added[t]++
+			if err := countLexemes(c.TSV, added); err != nil {
+				return false, fmt.Errorf("chunk %s of %s: %w", c.ID, c.FilePath, err)
 			}
 			for k := range addLen {
 				addLen[k] += int64(c.FieldLen[k])
@@ -217,6 +216,39 @@ ON CONFLICT (project_id) DO UPDATE SET n_chunks = lexical_stats.n_chunks + exclu
 		return false, err
 	}
 	return cancelRequested, mapErr(err, "index batch")
+}
+
+var errMalformedTSVector = errors.New("malformed binary tsvector")
+
+// countLexemes adds one to counts for each lexeme of tsv, a tsvector in
+// the binary format: an int32 count, then per lexeme its bytes, a NUL, a
+// uint16 position count and two bytes per position. The terms counted are
+// thereby exactly those stored, which term_df must equal.
+func countLexemes(tsv []byte, counts map[string]int) error {
+	bad := errMalformedTSVector
+	if len(tsv) < 4 {
+		return bad
+	}
+	n := binary.BigEndian.Uint32(tsv)
+	rest := tsv[4:]
+	for range n {
+		end := bytes.IndexByte(rest, 0)
+		if end < 0 || len(rest) < end+3 {
+			return bad
+		}
+		lexeme := rest[:end]
+		npos := int(binary.BigEndian.Uint16(rest[end+1:]))
+		rest = rest[end+3:]
+		if len(rest) < 2*npos {
+			return bad
+		}
+		rest = rest[2*npos:]
+		counts[string(lexeme)]++
+	}
+	if len(rest) != 0 {
+		return bad
+	}
+	return nil
 }
 
 // deleteChunks deletes the chunks of paths and subtracts their terms from

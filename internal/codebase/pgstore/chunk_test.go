@@ -54,7 +54,7 @@ func TestStore_WriteBatch_RoundTrip(t *testing.T) {
 			Symbol: symbol, Kind: codebase.KindFunction, StartLine: 2, EndLine: 40000, Content: content,
 			Signature: "def " + symbol + "():", Doc: "Dóc ✓", ContentHash: codebase.ContentHash([]byte(content))}
 		d := terms.ForChunk(c)
-		return pgstore.ChunkRow{Chunk: c, Embedding: emb, TSV: d.AppendTSVectorBinary(nil), Terms: d.Terms(),
+		return pgstore.ChunkRow{Chunk: c, Embedding: emb, TSV: d.AppendTSVectorBinary(nil),
 			FieldLen: [4]int32{int32(d.Len(0)), int32(d.Len(1)), int32(d.Len(2)), -7}}
 	}
 	a := file("pkg/a.py", "def alpha():\n    return 'héllo ✓'\n")
