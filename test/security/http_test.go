@@ -177,7 +177,8 @@ func TestLoopbackByDefault(t *testing.T) {
 			}
 		}
 		for _, env := range [][]string{nil, {"HOST=0.0.0.0"}, {"HOST=::"}} {
-			args := []string{"serve", "--port", "0", "--database-url", migratedDB(t, name)}
+			// A database nobody listens on: the refusal comes before any use of it.
+			args := []string{"serve", "--port", "0", "--database-url", "postgres://postgres@127.0.0.1:1/x?sslmode=disable&connect_timeout=1"}
 			if env == nil {
 				args = append(args, "--host", "192.0.2.1")
 			}

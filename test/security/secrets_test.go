@@ -8,6 +8,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -205,21 +208,29 @@ func TestSecretsNeverShown(t *testing.T) {
 			bin  string
 			args []string
 			env  []string
+			// retries: the command retries the database; stop it after
+			// its second database_connect_retry line (the give-up path
+			// is test/e2e's TestDatabasePasswordIsNeverPrinted).
+			retries bool
 		}{
-			{"serve, database down", codebase, []string{"serve", "--port", "0"}, env(closed)},
-			{"serve, not PostgreSQL", workflow, []string{"serve", "--port", "0"}, cleanEnv("DATABASE_URL="+hangup, "MCP_AUTH_TOKEN="+authToken, "LOG_LEVEL=debug")},
-			{"migrate, database down", workflow, []string{"migrate"}, cleanEnv("DATABASE_URL="+closed, "LOG_LEVEL=debug")},
-			{"index, database down", codebase, []string{"index", repo}, env(closed)},
-			{"bad port", codebase, []string{"serve", "--port", "x"}, env(closed)},
-			{"bad URL port", codebase, []string{"migrate", "--database-url", "postgres://u:" + dbPassword + "@h:notaport/d"}, env(closed)},
-			{"bad URL scheme", workflow, []string{"migrate", "--database-url", "mysql://u:" + dbPassword + "@h/d"}, nil},
-			{"bad key/value DSN", codebase, []string{"migrate", "--database-url", "host='x password=" + dbPassword}, nil},
-			{"bad read URL", codebase, []string{"serve", "--database-read-url", "postgres://u:" + dbPassword + "@h:notaport/d"}, env(closed)},
-			{"non-loopback without token", codebase, []string{"serve", "--host", "0.0.0.0", "--database-url", closed}, cleanEnv("EMBEDDER_API_KEY=" + apiKey)},
-			{"help", codebase, []string{"serve", "--help"}, env(closed)},
+			{"serve, database down", codebase, []string{"serve", "--port", "0"}, env(closed), true},
+			{"serve, not PostgreSQL", workflow, []string{"serve", "--port", "0"}, cleanEnv("DATABASE_URL="+hangup, "MCP_AUTH_TOKEN="+authToken, "LOG_LEVEL=debug"), true},
+			{"index, database down", codebase, []string{"index", repo}, env(closed), true},
+			{"migrate, database down", workflow, []string{"migrate"}, cleanEnv("DATABASE_URL="+closed, "LOG_LEVEL=debug"), false},
+			{"bad port", codebase, []string{"serve", "--port", "x"}, env(closed), false},
+			{"bad URL port", codebase, []string{"migrate", "--database-url", "postgres://u:" + dbPassword + "@h:notaport/d"}, env(closed), false},
+			{"bad URL scheme", workflow, []string{"migrate", "--database-url", "mysql://u:" + dbPassword + "@h/d"}, nil, false},
+			{"bad key/value DSN", codebase, []string{"migrate", "--database-url", "host='x password=" + dbPassword}, nil, false},
+			{"bad read URL", codebase, []string{"serve", "--database-read-url", "postgres://u:" + dbPassword + "@h:notaport/d"}, env(closed), false},
+			{"non-loopback without token", codebase, []string{"serve", "--host", "0.0.0.0", "--database-url", closed}, cleanEnv("EMBEDDER_API_KEY=" + apiKey), false},
+			{"help", codebase, []string{"serve", "--help"}, env(closed), false},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				t.Parallel()
+				if tc.retries {
+					check(t, tc.name, runUntil(t, tc.bin, tc.env, `"event":"database_connect_retry"`, 2, tc.args...))
+					return
+				}
 				code, out := run(t, tc.bin, tc.env, tc.args...)
 				if code == 0 && tc.name != "help" {
 					t.Errorf("%v succeeded:\n%s", tc.args, out)
@@ -228,4 +239,40 @@ func TestSecretsNeverShown(t *testing.T) {
 			})
 		}
 	})
+}
+
+// runUntil runs a command until its output holds n lines containing
+// marker, then interrupts it, and returns all it wrote.
+func runUntil(t *testing.T, name string, env []string, marker string, n int, args ...string) string {
+	t.Helper()
+	var out syncBuffer
+	cmd := exec.Command(filepath.Join(binDir, name), args...)
+	cmd.Env = env
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }() //nolint:errcheck // the output is what counts
+	deadline := time.After(60 * time.Second)
+	for strings.Count(out.String(), marker) < n {
+		select {
+		case <-done:
+			t.Fatalf("%s %v exited before %d %s lines:\n%s", name, args, n, marker, out.String())
+		case <-deadline:
+			cmd.Process.Kill() //nolint:errcheck // stuck
+			<-done
+			t.Fatalf("%s %v: no %d %s lines within 60 s:\n%s", name, args, n, marker, out.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	cmd.Process.Signal(os.Interrupt) //nolint:errcheck // it may have exited
+	select {
+	case <-done:
+	case <-time.After(15 * time.Second):
+		cmd.Process.Kill() //nolint:errcheck // stuck
+		<-done
+		t.Errorf("%s %v still ran 15 s after SIGINT", name, args)
+	}
+	return out.String()
 }
