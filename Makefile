@@ -70,7 +70,7 @@ cover: db ## coverage of the unit and integration tests: bin/coverage/coverage.h
 	$(GO) run ./test/cmd/covertable $(BIN)/coverage/coverage.out | tee $(BIN)/coverage/packages.txt
 	@echo "cover: $(BIN)/coverage/coverage.html and $(BIN)/coverage/packages.txt" >&2
 
-interop: db ## the official TypeScript MCP SDK client against both servers (needs node and npm)
+interop: db ## the official TypeScript and Go MCP SDK clients and mcp-go's SSE client against both servers (needs node and npm)
 	$(DB_ENV); $(GO) test -count=1 -tags interop ./test/interop/...
 
 lint: ## gofmt and go vet
