@@ -65,6 +65,34 @@ type prepared struct {
 	deleted []string
 	done    int // files of the batch, for progress
 	skipped map[string]int
+
+	// Set by seal, which hands files and chunks over to batch.
+	sealed                              bool
+	batch                               pgstore.Batch
+	nFiles, nChunks, nTouched, nDeleted int
+	missingEmbeddings                   int
+}
+
+// seal counts the batch and encodes it for the store, then drops the
+// rows: from here on only the encoded batch holds them.
+func (p *prepared) seal(projectID, repositoryID string) error {
+	if p.sealed {
+		return nil
+	}
+	p.nFiles, p.nChunks, p.nTouched, p.nDeleted = len(p.files), len(p.chunks), len(p.touched), len(p.deleted)
+	for _, c := range p.chunks {
+		if c.Embedding == nil {
+			p.missingEmbeddings++
+		}
+	}
+	p.batch = pgstore.Batch{ProjectID: projectID, RepositoryID: repositoryID,
+		Files: p.files, Chunks: p.chunks, Touched: p.touched, Deleted: p.deleted}
+	if err := p.batch.Encode(); err != nil {
+		return err
+	}
+	p.batch.Files, p.batch.Chunks, p.files, p.chunks = nil, nil, nil, nil
+	p.sealed = true
+	return nil
 }
 
 // pipeline runs the job. A nil error means the outcome is final (which
@@ -339,6 +367,12 @@ func (r *run) indexFiles(ctx context.Context, todo []codebase.File, stored map[s
 				embedStageErr = err
 				return
 			}
+			// Encoding here keeps it off the writer, the pipeline's
+			// critical path.
+			if err := p.seal(r.job.ProjectID, r.job.RepositoryID); err != nil {
+				embedStageErr = err
+				return
+			}
 			if !send(embedded, p) {
 				return
 			}
@@ -574,18 +608,21 @@ func embedText(content string) string {
 func (r *run) write(ctx context.Context, p *prepared) error {
 	t := time.Now()
 	defer r.addPhase("write", t)
+	if err := p.seal(r.job.ProjectID, r.job.RepositoryID); err != nil {
+		return err
+	}
 	filesDone := r.filesDone + p.done
 	for reason, n := range p.skipped {
 		r.skipped[reason] += n
 	}
 	prog := r.progressRow("indexing")
 	prog.FilesDone = filesDone
-	prog.ChunksWritten = r.chunksWritten + len(p.chunks)
+	prog.ChunksWritten = r.chunksWritten + p.nChunks
 	if r.filesTotal > 0 {
 		prog.ProgressPercent = float64(filesDone) / float64(r.filesTotal) * 100
 	}
-	b := pgstore.Batch{ProjectID: r.job.ProjectID, RepositoryID: r.job.RepositoryID,
-		Files: p.files, Chunks: p.chunks, Touched: p.touched, Deleted: p.deleted, Progress: prog}
+	b := p.batch
+	b.Progress = prog
 	var cancel bool
 	if err := r.persist(ctx, func() error {
 		var err error
@@ -595,17 +632,13 @@ func (r *run) write(ctx context.Context, p *prepared) error {
 		return err
 	}
 	r.filesDone = filesDone
-	r.chunksWritten += len(p.chunks)
-	r.changed += len(p.files) + len(p.touched)
-	for _, c := range p.chunks {
-		if c.Embedding == nil {
-			r.missingEmbeddings++
-		}
-	}
-	r.s.metrics.files.WithLabelValues("changed").Add(float64(len(p.files)))
-	r.s.metrics.files.WithLabelValues("touched").Add(float64(len(p.touched)))
-	r.s.metrics.files.WithLabelValues("deleted").Add(float64(len(p.deleted)))
-	r.s.metrics.chunks.Add(float64(len(p.chunks)))
+	r.chunksWritten += p.nChunks
+	r.changed += p.nFiles + p.nTouched
+	r.missingEmbeddings += p.missingEmbeddings
+	r.s.metrics.files.WithLabelValues("changed").Add(float64(p.nFiles))
+	r.s.metrics.files.WithLabelValues("touched").Add(float64(p.nTouched))
+	r.s.metrics.files.WithLabelValues("deleted").Add(float64(p.nDeleted))
+	r.s.metrics.chunks.Add(float64(p.nChunks))
 	if r.progress != nil {
 		j := r.job
 		j.Status, j.Phase = codebase.JobRunning, prog.Phase

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -47,27 +48,43 @@ type Batch struct {
 	// Progress is written in the same transaction; the batch is refused
 	// with [ErrLeaseLost] if the job is no longer Progress.Owner's.
 	Progress Progress
+
+	enc *encodedBatch // set by Encode
 }
 
-// WriteBatch writes b in one transaction: it deletes the old chunks of
-// the batch's files (returning their terms), stores files and chunks with
-// COPY, applies the net change to term_df and lexical_stats, and updates
-// the job's progress. Running it twice has the same effect as once, so a
-// batch whose commit outcome is unknown may be written again. It reports
-// whether someone asked to cancel the job.
-func (s *Store) WriteBatch(ctx context.Context, b Batch) (cancelRequested bool, err error) {
+// encodedBatch is what WriteBatch sends of a batch.
+type encodedBatch struct {
+	replaced      []string // paths whose files row and chunks are replaced or deleted
+	files, chunks []byte   // binary COPY data
+	nChunks       int
+	added         map[string]int // chunks per term among the new chunks
+	addLen        [4]int64
+	touchPaths    []string
+	touchSizes    []int64
+	touchTimes    []time.Time
+}
+
+// Encode prepares the batch for [Store.WriteBatch] now: the COPY data of
+// files and chunks and the term counts. A pipeline calls it off the
+// writer's path; WriteBatch encodes a batch that was not. Encode takes a
+// snapshot: later changes to Files, Chunks, Touched or Deleted are
+// ignored, so the caller may drop them to free memory.
+func (b *Batch) Encode() error {
+	if b.enc != nil {
+		return nil
+	}
 	repoID, err := uuid.Parse(b.RepositoryID)
 	if err != nil {
-		return false, apperr.Invalid("repository_id", "must be a UUID")
+		return apperr.Invalid("repository_id", "must be a UUID")
 	}
-	replaced := make([]string, 0, len(b.Files)+len(b.Deleted))
+	e := &encodedBatch{replaced: make([]string, 0, len(b.Files)+len(b.Deleted)), nChunks: len(b.Chunks),
+		added: make(map[string]int)}
 	size := 0
 	for _, f := range b.Files {
-		replaced = append(replaced, f.Path)
+		e.replaced = append(e.replaced, f.Path)
 		size += len(f.Content) + len(f.Path) + 200
 	}
-	replaced = append(replaced, b.Deleted...)
-	var files []byte
+	e.replaced = append(e.replaced, b.Deleted...)
 	if len(b.Files) > 0 {
 		cb := newCopyBuf(size)
 		for _, f := range b.Files {
@@ -82,11 +99,8 @@ func (s *Store) WriteBatch(ctx context.Context, b Batch) (cancelRequested bool, 
 			cb.text(f.Content)
 			cb.text(f.Commit)
 		}
-		files = cb.bytes()
+		e.files = cb.bytes()
 	}
-	added := make(map[string]int)
-	var addLen [4]int64
-	var chunks []byte
 	if len(b.Chunks) > 0 {
 		size = 0
 		for _, c := range b.Chunks {
@@ -115,22 +129,36 @@ func (s *Store) WriteBatch(ctx context.Context, b Batch) (cancelRequested bool, 
 			}
 			cb.raw(c.TSV)
 			cb.int4Array(c.FieldLen[:])
-			if err := countLexemes(c.TSV, added); err != nil {
-				return false, fmt.Errorf("chunk %s of %s: %w", c.ID, c.FilePath, err)
+			if err := countLexemes(c.TSV, e.added); err != nil {
+				return fmt.Errorf("chunk %s of %s: %w", c.ID, c.FilePath, err)
 			}
-			for k := range addLen {
-				addLen[k] += int64(c.FieldLen[k])
+			for k := range e.addLen {
+				e.addLen[k] += int64(c.FieldLen[k])
 			}
 		}
-		chunks = cb.bytes()
+		e.chunks = cb.bytes()
 	}
-	touchPaths := make([]string, len(b.Touched))
-	touchSizes := make([]int64, len(b.Touched))
-	touchTimes := make([]any, len(b.Touched))
+	e.touchPaths = make([]string, len(b.Touched))
+	e.touchSizes = make([]int64, len(b.Touched))
+	e.touchTimes = make([]time.Time, len(b.Touched))
 	for i, f := range b.Touched {
-		touchPaths[i], touchSizes[i], touchTimes[i] = f.Path, f.Size, f.ModTime
+		e.touchPaths[i], e.touchSizes[i], e.touchTimes[i] = f.Path, f.Size, f.ModTime
 	}
+	b.enc = e
+	return nil
+}
 
+// WriteBatch writes b in one transaction: it deletes the old chunks of
+// the batch's files (returning their terms), stores files and chunks with
+// COPY, applies the net change to term_df and lexical_stats, and updates
+// the job's progress. Running it twice has the same effect as once, so a
+// batch whose commit outcome is unknown may be written again. It reports
+// whether someone asked to cancel the job.
+func (s *Store) WriteBatch(ctx context.Context, b Batch) (cancelRequested bool, err error) {
+	if err := b.Encode(); err != nil {
+		return false, err
+	}
+	e := b.enc
 	err = s.tx(ctx, "write_index_batch", func(ctx context.Context, tx pgx.Tx) error {
 		// Lock the job row first: a worker that lost its lease writes nothing.
 		cancel, err := updateProgress(ctx, tx, b.Progress)
@@ -141,20 +169,20 @@ func (s *Store) WriteBatch(ctx context.Context, b Batch) (cancelRequested bool, 
 		if _, err := tx.Exec(ctx, `SET LOCAL statement_timeout = '10min'`); err != nil {
 			return err
 		}
-		delta := make(map[string]int, len(added))
-		for t, n := range added {
+		delta := make(map[string]int, len(e.added))
+		for t, n := range e.added {
 			delta[t] = n
 		}
 		var nDeleted int64
 		var delLen [4]int64
-		if len(replaced) > 0 {
+		if len(e.replaced) > 0 {
 			// Only a path with a files row can have chunks (this method
 			// writes both together), so the chunks of the paths whose row
 			// went are deleted; a first index, where no path had a row,
 			// skips the chunk delete (in a grown table whose statistics
 			// are stale it cost a scan per batch).
 			const delFiles = `DELETE FROM files WHERE project_id = $1 AND repository_id = $2 AND path = ANY($3) RETURNING path`
-			rows, err := tx.Query(ctx, delFiles, b.ProjectID, b.RepositoryID, replaced)
+			rows, err := tx.Query(ctx, delFiles, b.ProjectID, b.RepositoryID, e.replaced)
 			if err != nil {
 				return fmt.Errorf("delete files: %w", err)
 			}
@@ -169,36 +197,36 @@ func (s *Store) WriteBatch(ctx context.Context, b Batch) (cancelRequested bool, 
 				}
 			}
 		}
-		if files != nil {
+		if e.files != nil {
 			const copyFiles = `COPY files (project_id, repository_id, path, language, size, mtime, content_hash, content, commit)
 FROM STDIN (FORMAT binary)`
-			if _, err := tx.Conn().PgConn().CopyFrom(ctx, bytes.NewReader(files), copyFiles); err != nil {
+			if _, err := tx.Conn().PgConn().CopyFrom(ctx, bytes.NewReader(e.files), copyFiles); err != nil {
 				return fmt.Errorf("copy files: %w", err)
 			}
 		}
-		if chunks != nil {
+		if e.chunks != nil {
 			const copyChunks = `COPY chunks (project_id, chunk_id, repository_id, file_path, language, symbol, kind,
 	start_line, end_line, content, signature, doc, content_hash, embedding, tsv, field_len) FROM STDIN (FORMAT binary)`
-			if _, err := tx.Conn().PgConn().CopyFrom(ctx, bytes.NewReader(chunks), copyChunks); err != nil {
+			if _, err := tx.Conn().PgConn().CopyFrom(ctx, bytes.NewReader(e.chunks), copyChunks); err != nil {
 				return fmt.Errorf("copy chunks: %w", err)
 			}
 		}
-		if len(touchPaths) > 0 {
+		if len(e.touchPaths) > 0 {
 			const touch = `
 UPDATE files f SET size = t.size, mtime = t.mtime
 FROM unnest($3::text[], $4::int8[], $5::timestamptz[]) AS t(path, size, mtime)
 WHERE f.project_id = $1 AND f.repository_id = $2 AND f.path = t.path`
-			if _, err := tx.Exec(ctx, touch, b.ProjectID, b.RepositoryID, touchPaths, touchSizes, touchTimes); err != nil {
+			if _, err := tx.Exec(ctx, touch, b.ProjectID, b.RepositoryID, e.touchPaths, e.touchSizes, e.touchTimes); err != nil {
 				return fmt.Errorf("touch files: %w", err)
 			}
 		}
 		if err := applyTermDelta(ctx, tx, b.ProjectID, delta); err != nil {
 			return err
 		}
-		n := int64(len(b.Chunks)) - nDeleted
+		n := int64(e.nChunks) - nDeleted
 		var lens [4]int64
 		for k := range lens {
-			lens[k] = addLen[k] - delLen[k]
+			lens[k] = e.addLen[k] - delLen[k]
 		}
 		if n != 0 || lens != [4]int64{} {
 			const stats = `
