@@ -130,7 +130,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	if c.writeBaseline != "" {
-		if err := r.File.Save(c.writeBaseline); err != nil {
+		base := r.File
+		base.Records = make([]perf.Record, len(r.Records))
+		for i, x := range r.Records {
+			x.Values = nil // the baseline keeps statistics only
+			base.Records[i] = x
+		}
+		if err := base.Save(c.writeBaseline); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "validate: wrote the baseline %s (%d records)\n", c.writeBaseline, len(recs))
