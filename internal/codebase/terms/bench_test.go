@@ -120,6 +120,22 @@ func BenchmarkForChunkTSVector(b *testing.B) {
 	reportCPU(b, start, size, len(chunks))
 }
 
+func BenchmarkForChunkTSVectorBinary(b *testing.B) {
+	chunks, size := benchChunks(b)
+	b.SetBytes(size)
+	b.ReportAllocs()
+	start := cpuTime()
+	var buf []byte
+	for b.Loop() {
+		for _, c := range chunks {
+			d := terms.ForChunk(c)
+			buf = d.AppendTSVectorBinary(buf[:0])
+		}
+	}
+	b.ReportMetric(float64(len(chunks))*float64(b.N)/b.Elapsed().Seconds(), "chunks/s")
+	reportCPU(b, start, size, len(chunks))
+}
+
 // cpuTime is the process's user and system CPU time. Benchmarks report
 // throughput per CPU second too, because wall-clock figures on a shared
 // machine vary with the other processes' load.
