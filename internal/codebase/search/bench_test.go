@@ -25,6 +25,10 @@ import (
 //	go test -run '^$' -bench 'Search_GenRepo10k' -benchtime 1x ./internal/codebase/search/
 func BenchmarkSearch_GenRepo10k(b *testing.B) { benchGenRepo(b, 10000, 10) }
 
+// BenchmarkSearch_GenRepo10k_1Client is the same with one client: the
+// latency of a search on an otherwise idle server.
+func BenchmarkSearch_GenRepo10k_1Client(b *testing.B) { benchGenRepo(b, 10000, 1) }
+
 // BenchmarkSearch_GenRepo100kChunks does the same on a project of about
 // 100,000 chunks (issue 7 target: p95 under 100 ms).
 func BenchmarkSearch_GenRepo100kChunks(b *testing.B) { benchGenRepo(b, 11100, 10) }

@@ -29,15 +29,15 @@ var (
 	evalSeed    = flag.Uint64("eval.seed", 1, "seed of the query sample and directory subsample")
 	evalCands   = flag.Int("eval.candidates", 0, "lexical candidates (0: the default)")
 	evalBudget  = flag.Int("eval.budget", 0, "match budget (0: the default)")
+	evalTrans   = flag.Float64("eval.translation", -1, "translation-model fusion weight of the default configuration (-1: the default)")
 	evalAll     = flag.Bool("eval.all", false, "evaluate every configuration and each ranking rule on its own (CI evaluates the lexical baseline and the default)")
 )
 
 // Committed floors: the measured default configuration minus a margin
 // (docs/search-quality.md). Lowering one needs a reason in that file.
 const (
-	floorMRR       = 0.33
-	floorSymbolR1  = 0.90
-	floorSymbolR10 = 0.97
+	floorMRR      = 0.38
+	floorSymbolR1 = 0.90
 )
 
 type metricsRow struct {
@@ -100,6 +100,9 @@ func TestSearchQuality(t *testing.T) {
 	priors := search.DefaultRankConfig()
 	priors.Translation = 0
 	full := search.DefaultRankConfig()
+	if *evalTrans >= 0 {
+		full.Translation = *evalTrans
+	}
 	type evalConfig struct {
 		name   string
 		rank   search.RankConfig

@@ -188,7 +188,8 @@ func prior(c *Candidate, generated bool, rc *RankConfig) float64 {
 
 // fuseLexical sets lex from bm and tm: the translation model's score,
 // relative to the best and per query term, is added to BM25F's normalised
-// score (search-study.md §6: final = S/max S + 0.2 (s - max s)/|q|).
+// score (search-study.md §6: final = S/max S + w (s - max s)/|q|, with w =
+// RankConfig.Translation).
 func fuseLexical(rs []*ranked, nq int, rc *RankConfig) {
 	var maxBM, maxTM float64
 	for i, r := range rs {
