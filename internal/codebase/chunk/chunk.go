@@ -190,15 +190,21 @@ func (c *Chunker) chunkTree(ctx context.Context, l *language, f *file) (chunks [
 // worker is one parser, borrowed by one goroutine.
 type worker struct {
 	parser *sitter.Parser
+	// spent marks a parser whose parse hit the timeout: it is closed
+	// instead of reused (see parse).
+	spent bool
 }
 
-// parse returns nil when the parse ran over the parser's timeout.
+// parse returns nil when the parse ran over the parser's timeout. A parser
+// stopped by its timeout is never reused: in tree-sitter 0.25.0 (pinned by
+// go-tree-sitter v0.25.0) ts_parser_reset does not clear the "balancing
+// was cancelled" flag, so the next parse on it aborts the whole process
+// with "Assertion `self->finished_tree.ptr' failed" when the timeout hit
+// during subtree balancing (tree-sitter PR 4176, fixed in 0.25.1).
 func (w *worker) parse(src []byte) *sitter.Tree {
 	t := w.parser.Parse(src, nil)
 	if t == nil {
-		// A parse stopped by the timeout resumes on the next call unless
-		// the parser is reset.
-		w.parser.Reset()
+		w.spent = true
 	}
 	return t
 }

@@ -181,11 +181,11 @@ func (l *language) get(budget time.Duration) *worker {
 }
 
 // put returns a parser to the free list, or closes it when the list is
-// full or the chunker is closed.
+// full, the chunker is closed or the parser timed out (worker.parse).
 func (l *language) put(w *worker) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.closed {
+	if l.closed || w.spent {
 		w.close()
 		return
 	}

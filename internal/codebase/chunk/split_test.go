@@ -335,3 +335,24 @@ func TestChunker_Chunk_Specifics(t *testing.T) {
 		})
 	}
 }
+
+// A parser stopped by its budget must never be reused: with tree-sitter
+// 0.25.0 a timeout during subtree balancing left the parser in a state in
+// which the next parse aborted the process (an assertion in C). Budgets
+// around the full parse time make some timeouts land in balancing.
+func TestChunker_Chunk_TimeoutDuringBalancingDoesNotAbort(t *testing.T) {
+	src := []byte(bigGoFunc(4000))
+	start := time.Now()
+	newChunker(t, chunk.Options{}).Chunk(context.Background(), "go", src)
+	full := time.Since(start)
+	small := []byte("package x\n\nfunc F() {}\n")
+	for i := 0; i < 40; i++ {
+		// One chunker, one language: its second call gets the first
+		// call's parser back if that was returned to the free list.
+		c := newChunker(t, chunk.Options{ParseBudget: full * time.Duration(40+i) / 100})
+		c.Chunk(context.Background(), "go", src)
+		if _, found := find(c.Chunk(context.Background(), "go", small), codebase.KindFunction, "F"); !found {
+			t.Fatalf("after a timeout (budget %d%% of a full parse) the next parse failed", 40+i)
+		}
+	}
+}
