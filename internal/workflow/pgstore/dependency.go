@@ -16,7 +16,7 @@ import (
 // lock per project serializes dependency writes, so two concurrent inserts
 // cannot each pass the cycle check and together close a cycle.
 func (s *Store) AddDependency(ctx context.Context, d workflow.Dependency) (workflow.Dependency, error) {
-	err := s.db.Tx(ctx, "add_work_item_dependency", func(ctx context.Context, tx pgx.Tx) error {
+	err := s.pools.Write().Tx(ctx, "add_work_item_dependency", func(ctx context.Context, tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('workflow.dependencies:' || $1, 0))`, d.ProjectID); err != nil {
 			return err
 		}
@@ -79,7 +79,7 @@ func (s *Store) ListBlocked(ctx context.Context, projectID string, after workflo
 		HAVING w.status = 'blocked' OR count(b.id) > 0
 		ORDER BY w.created_at, w.id LIMIT $` + itoa(len(w.args))
 	var out []workflow.BlockedWorkItem
-	err := s.db.Do(ctx, "list_blocked_work_items", func(ctx context.Context, c *pgxpool.Conn) error {
+	err := s.readDo(ctx, "list_blocked_work_items", func(ctx context.Context, c *pgxpool.Conn) error {
 		rows, err := c.Query(ctx, q, w.args...)
 		if err != nil {
 			return err

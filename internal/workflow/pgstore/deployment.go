@@ -26,7 +26,7 @@ func scanDeployment(row pgx.Row) (workflow.Deployment, error) {
 // CreateDeployment implements [workflow.Store].
 func (s *Store) CreateDeployment(ctx context.Context, d workflow.Deployment) (workflow.Deployment, error) {
 	var out workflow.Deployment
-	err := s.db.Tx(ctx, "record_deployment", func(ctx context.Context, tx pgx.Tx) error {
+	err := s.pools.Write().Tx(ctx, "record_deployment", func(ctx context.Context, tx pgx.Tx) error {
 		if err := missing(ctx, tx, `SELECT id::text FROM work_items WHERE project_id = $1 AND id = ANY($2::uuid[]) AND deleted_at IS NULL`,
 			d.ProjectID, d.WorkItemIDs, "work_item_ids", "work item"); err != nil {
 			return err
@@ -109,7 +109,7 @@ func (s *Store) ListDeployments(ctx context.Context, f workflow.DeploymentFilter
 	w.args = append(w.args, n)
 	q := `SELECT ` + deploymentCols + ` FROM deployments d WHERE ` + w.sql() + ` ORDER BY d.deployed_at DESC, d.id DESC LIMIT $` + itoa(len(w.args))
 	var out []workflow.Deployment
-	err := s.db.Do(ctx, "list_deployments", func(ctx context.Context, c *pgxpool.Conn) error {
+	err := s.readDo(ctx, "list_deployments", func(ctx context.Context, c *pgxpool.Conn) error {
 		rows, err := c.Query(ctx, q, w.args...)
 		if err != nil {
 			return err

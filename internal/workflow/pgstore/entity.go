@@ -23,7 +23,7 @@ func scanEntity(row pgx.Row) (workflow.Entity, error) {
 func (s *Store) CreateEntity(ctx context.Context, e workflow.Entity) (workflow.Entity, error) {
 	const q = `INSERT INTO entities AS e (project_id, entity_type, name, data, tags) VALUES ($1, $2, $3, $4, $5) RETURNING ` + entityCols
 	var out workflow.Entity
-	err := s.db.Do(ctx, "create_entity", func(ctx context.Context, c *pgxpool.Conn) error {
+	err := s.pools.Write().Do(ctx, "create_entity", func(ctx context.Context, c *pgxpool.Conn) error {
 		var err error
 		out, err = scanEntity(c.QueryRow(ctx, q, e.ProjectID, e.Type, e.Name, e.Data, tags(e.Tags)))
 		return mapErr(err, "entity")
@@ -38,7 +38,7 @@ func (s *Store) Entity(ctx context.Context, projectID, id string, includeDeleted
 		q += ` AND e.deleted_at IS NULL`
 	}
 	var out workflow.Entity
-	err := s.db.Do(ctx, "get_entity", func(ctx context.Context, c *pgxpool.Conn) error {
+	err := s.readDo(ctx, "get_entity", func(ctx context.Context, c *pgxpool.Conn) error {
 		var err error
 		out, err = scanEntity(c.QueryRow(ctx, q, projectID, id))
 		return mapErr(err, "entity "+id)
@@ -53,7 +53,7 @@ func (s *Store) UpdateEntity(ctx context.Context, e workflow.Entity, version int
 	const q = `UPDATE entities AS e SET data = $3, tags = $4, version = version + 1, updated_at = clock_timestamp()
 		WHERE project_id = $1 AND id = $2 AND version = $5 AND deleted_at IS NULL RETURNING ` + entityCols
 	var out workflow.Entity
-	err := s.db.Do(ctx, "update_entity", func(ctx context.Context, c *pgxpool.Conn) error {
+	err := s.pools.Write().Do(ctx, "update_entity", func(ctx context.Context, c *pgxpool.Conn) error {
 		var err error
 		out, err = scanEntity(c.QueryRow(ctx, q, e.ProjectID, e.ID, e.Data, tags(e.Tags), version))
 		if err != pgx.ErrNoRows {
@@ -75,7 +75,7 @@ func (s *Store) DeleteEntity(ctx context.Context, projectID, id string, at time.
 	const q = `UPDATE entities AS e SET deleted_at = $3, updated_at = $3, version = version + 1
 		WHERE project_id = $1 AND id = $2 AND deleted_at IS NULL RETURNING ` + entityCols
 	var out workflow.Entity
-	err := s.db.Do(ctx, "delete_entity", func(ctx context.Context, c *pgxpool.Conn) error {
+	err := s.pools.Write().Do(ctx, "delete_entity", func(ctx context.Context, c *pgxpool.Conn) error {
 		var err error
 		out, err = scanEntity(c.QueryRow(ctx, q, projectID, id, at))
 		return mapErr(err, "entity "+id)
@@ -137,7 +137,7 @@ func (s *Store) QueryEntities(ctx context.Context, f workflow.EntityFilter, afte
 	q := `SELECT ` + entityCols + ` FROM entities e WHERE ` + w.sql() + ` ORDER BY ` + order + ` LIMIT $` + itoa(len(w.args))
 	if len(f.Contains) == 0 && len(f.Tags) == 0 {
 		var out []workflow.Entity
-		err := s.db.Do(ctx, "query_entities", func(ctx context.Context, c *pgxpool.Conn) error {
+		err := s.readDo(ctx, "query_entities", func(ctx context.Context, c *pgxpool.Conn) error {
 			rows, err := c.Query(ctx, q, w.args...)
 			if err != nil {
 				return mapErr(err, "entities")
@@ -152,7 +152,7 @@ func (s *Store) QueryEntities(ctx context.Context, f workflow.EntityFilter, afte
 	sparse := `SELECT ` + entityCols + `, count(*) OVER () FROM (SELECT * FROM entities e WHERE ` + w.sql() +
 		` LIMIT ` + itoa(denseMatches) + `) e ORDER BY ` + order + ` LIMIT $` + itoa(len(w.args))
 	var out []workflow.Entity
-	err := s.db.Tx(ctx, "query_entities", func(ctx context.Context, tx pgx.Tx) error {
+	err := s.readTx(ctx, "query_entities", func(ctx context.Context, tx pgx.Tx) error {
 		b := &pgx.Batch{}
 		b.Queue("SET LOCAL enable_seqscan = off")
 		b.Queue("SET LOCAL enable_indexscan = off")

@@ -22,7 +22,7 @@ func scanEntityType(row pgx.Row) (workflow.EntityType, error) {
 func (s *Store) EntityType(ctx context.Context, projectID, name string) (workflow.EntityType, error) {
 	const q = `SELECT ` + entityTypeCols + ` FROM entity_types WHERE project_id = $1 AND type_name = $2`
 	var out workflow.EntityType
-	err := s.db.Do(ctx, "get_entity_type", func(ctx context.Context, c *pgxpool.Conn) error {
+	err := s.readDo(ctx, "get_entity_type", func(ctx context.Context, c *pgxpool.Conn) error {
 		var err error
 		out, err = scanEntityType(c.QueryRow(ctx, q, projectID, name))
 		return mapErr(err, "entity type "+name)
@@ -34,7 +34,7 @@ func (s *Store) EntityType(ctx context.Context, projectID, name string) (workflo
 func (s *Store) CreateEntityType(ctx context.Context, t workflow.EntityType) (workflow.EntityType, error) {
 	const q = `INSERT INTO entity_types (project_id, type_name, description, schema) VALUES ($1, $2, $3, $4) RETURNING ` + entityTypeCols
 	var out workflow.EntityType
-	err := s.db.Do(ctx, "register_entity_type", func(ctx context.Context, c *pgxpool.Conn) error {
+	err := s.pools.Write().Do(ctx, "register_entity_type", func(ctx context.Context, c *pgxpool.Conn) error {
 		var err error
 		out, err = scanEntityType(c.QueryRow(ctx, q, t.ProjectID, t.Name, t.Description, t.Schema))
 		return mapErr(err, "entity type")
@@ -47,7 +47,7 @@ func (s *Store) UpdateEntityType(ctx context.Context, t workflow.EntityType, ver
 	const q = `UPDATE entity_types SET schema = $3, description = $4, schema_version = schema_version + 1, updated_at = now()
 		WHERE project_id = $1 AND type_name = $2 AND schema_version = $5 RETURNING ` + entityTypeCols
 	var out workflow.EntityType
-	err := s.db.Do(ctx, "register_entity_type", func(ctx context.Context, c *pgxpool.Conn) error {
+	err := s.pools.Write().Do(ctx, "register_entity_type", func(ctx context.Context, c *pgxpool.Conn) error {
 		var err error
 		out, err = scanEntityType(c.QueryRow(ctx, q, t.ProjectID, t.Name, t.Schema, t.Description, version))
 		if err == pgx.ErrNoRows {
@@ -66,7 +66,7 @@ func (s *Store) EachEntity(ctx context.Context, projectID, typeName string, fn f
 	last := "00000000-0000-0000-0000-000000000000"
 	for {
 		var batch []workflow.Entity
-		err := s.db.Do(ctx, "validate_entities", func(ctx context.Context, c *pgxpool.Conn) error {
+		err := s.readDo(ctx, "validate_entities", func(ctx context.Context, c *pgxpool.Conn) error {
 			rows, err := c.Query(ctx, q, projectID, typeName, last)
 			if err != nil {
 				return err

@@ -1,6 +1,8 @@
-// Package pgstore implements [workflow.Store] on PostgreSQL through a
-// [dbpool.Pool]: JSONB for free-form data, version-checked updates for
-// optimistic concurrency, and PostgreSQL errors translated to apperr codes.
+// Package pgstore implements [workflow.Store] on PostgreSQL through
+// [dbpool.Pools]: JSONB for free-form data, version-checked updates for
+// optimistic concurrency, PostgreSQL errors translated to apperr codes,
+// and the reads of read-only requests answered by a streaming replica
+// when one is configured (see routing.go).
 package pgstore
 
 import (
@@ -18,13 +20,18 @@ import (
 
 // Store is the PostgreSQL workflow store.
 type Store struct {
-	db *dbpool.Pool
+	pools *dbpool.Pools
 }
 
 var _ workflow.Store = (*Store)(nil)
 
-// New returns a Store on db, whose schema is migrations.Workflow().
-func New(db *dbpool.Pool) *Store { return &Store{db: db} }
+// New returns a Store on db alone, whose schema is migrations.Workflow().
+func New(db *dbpool.Pool) *Store { return NewRouted(dbpool.NewPools(db, nil, nil)) }
+
+// NewRouted returns a Store that writes to pools.Write() and answers the
+// reads of requests marked with [NewContextWithReplicaReads] from
+// pools.Read(); see routing.go for which reads those are.
+func NewRouted(pools *dbpool.Pools) *Store { return &Store{pools: pools} }
 
 // mapErr translates driver errors into apperr errors; what names the row
 // kind for NOT_FOUND. Connection errors pass unchanged, so dbpool can

@@ -24,7 +24,7 @@ func (s *Store) CreateProject(ctx context.Context, p workflow.Project) (workflow
 	const q = `INSERT INTO projects AS p (name, description) VALUES ($1, $2)
 		RETURNING p.project_id, p.name, p.description, p.created_at, p.last_activated_at, 0, 0`
 	var out workflow.Project
-	err := s.db.Do(ctx, "create_project", func(ctx context.Context, c *pgxpool.Conn) error {
+	err := s.pools.Write().Do(ctx, "create_project", func(ctx context.Context, c *pgxpool.Conn) error {
 		var err error
 		out, err = scanProject(c.QueryRow(ctx, q, p.Name, p.Description))
 		return mapErr(err, "project")
@@ -44,7 +44,7 @@ func (s *Store) ProjectByName(ctx context.Context, name string) (workflow.Projec
 
 func (s *Store) project(ctx context.Context, q string, arg string) (workflow.Project, error) {
 	var out workflow.Project
-	err := s.db.Do(ctx, "get_project", func(ctx context.Context, c *pgxpool.Conn) error {
+	err := s.readDo(ctx, "get_project", func(ctx context.Context, c *pgxpool.Conn) error {
 		var err error
 		out, err = scanProject(c.QueryRow(ctx, q, arg))
 		return mapErr(err, "project")
@@ -63,7 +63,7 @@ func (s *Store) ListProjects(ctx context.Context, after workflow.Keyset, n int) 
 	q := `SELECT ` + projectCols + ` FROM projects p WHERE ` + w.sql() +
 		` ORDER BY coalesce(p.last_activated_at, p.created_at) DESC, p.project_id DESC LIMIT $` + itoa(len(w.args))
 	var out []workflow.Project
-	err := s.db.Do(ctx, "list_projects", func(ctx context.Context, c *pgxpool.Conn) error {
+	err := s.readDo(ctx, "list_projects", func(ctx context.Context, c *pgxpool.Conn) error {
 		rows, err := c.Query(ctx, q, w.args...)
 		if err != nil {
 			return err
@@ -89,7 +89,7 @@ func (s *Store) SetActiveProject(ctx context.Context, id string) (workflow.Activ
 		ON CONFLICT (singleton) DO UPDATE SET project_id = EXCLUDED.project_id, switched_at = EXCLUDED.switched_at
 		RETURNING a.project_id, (SELECT name FROM p), a.switched_at`
 	var a workflow.ActiveProject
-	err := s.db.Do(ctx, "switch_project", func(ctx context.Context, c *pgxpool.Conn) error {
+	err := s.pools.Write().Do(ctx, "switch_project", func(ctx context.Context, c *pgxpool.Conn) error {
 		return mapErr(c.QueryRow(ctx, q, id).Scan(&a.ProjectID, &a.Name, &a.SwitchedAt), "project")
 	})
 	return a, err
@@ -99,7 +99,7 @@ func (s *Store) SetActiveProject(ctx context.Context, id string) (workflow.Activ
 func (s *Store) ActiveProject(ctx context.Context) (workflow.ActiveProject, error) {
 	const q = `SELECT a.project_id, p.name, a.switched_at FROM active_project a JOIN projects p USING (project_id)`
 	var a workflow.ActiveProject
-	err := s.db.Do(ctx, "get_active_project", func(ctx context.Context, c *pgxpool.Conn) error {
+	err := s.pools.Write().Do(ctx, "get_active_project", func(ctx context.Context, c *pgxpool.Conn) error {
 		return mapErr(c.QueryRow(ctx, q).Scan(&a.ProjectID, &a.Name, &a.SwitchedAt), "active project")
 	})
 	return a, err

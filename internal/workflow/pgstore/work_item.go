@@ -85,7 +85,7 @@ func insertRefs(ctx context.Context, tx pgx.Tx, projectID, workItemID string, re
 // CreateWorkItem implements [workflow.Store].
 func (s *Store) CreateWorkItem(ctx context.Context, w workflow.WorkItem) (workflow.WorkItem, error) {
 	var out workflow.WorkItem
-	err := s.db.Tx(ctx, "create_work_item", func(ctx context.Context, tx pgx.Tx) error {
+	err := s.pools.Write().Tx(ctx, "create_work_item", func(ctx context.Context, tx pgx.Tx) error {
 		var parent any
 		if w.ParentID != "" {
 			parent = w.ParentID
@@ -132,7 +132,7 @@ func (s *Store) WorkItem(ctx context.Context, projectID, id string, includeDelet
 		q += ` AND w.deleted_at IS NULL`
 	}
 	var out workflow.WorkItem
-	err := s.db.Do(ctx, "get_work_item", func(ctx context.Context, c *pgxpool.Conn) error {
+	err := s.readDo(ctx, "get_work_item", func(ctx context.Context, c *pgxpool.Conn) error {
 		var err error
 		if out, err = scanWorkItem(c.QueryRow(ctx, q, projectID, id)); err != nil {
 			return mapErr(err, "work item "+id)
@@ -150,7 +150,7 @@ func (s *Store) WorkItem(ctx context.Context, projectID, id string, includeDelet
 // UpdateWorkItem implements [workflow.Store].
 func (s *Store) UpdateWorkItem(ctx context.Context, w workflow.WorkItem, version int, refs []workflow.ChunkRef) (workflow.WorkItem, error) {
 	var out workflow.WorkItem
-	err := s.db.Tx(ctx, "update_work_item", func(ctx context.Context, tx pgx.Tx) error {
+	err := s.pools.Write().Tx(ctx, "update_work_item", func(ctx context.Context, tx pgx.Tx) error {
 		var curVersion, depth int
 		var oldPath string
 		err := tx.QueryRow(ctx, `SELECT version, path, depth FROM work_items WHERE project_id = $1 AND id = $2 AND deleted_at IS NULL FOR UPDATE`,
@@ -233,7 +233,7 @@ func moveSubtree(ctx context.Context, tx pgx.Tx, w workflow.WorkItem, oldPath, n
 // DeleteWorkItem implements [workflow.Store].
 func (s *Store) DeleteWorkItem(ctx context.Context, projectID, id string, at time.Time) (int, error) {
 	var n int
-	err := s.db.Tx(ctx, "delete_work_item", func(ctx context.Context, tx pgx.Tx) error {
+	err := s.pools.Write().Tx(ctx, "delete_work_item", func(ctx context.Context, tx pgx.Tx) error {
 		var path string
 		err := tx.QueryRow(ctx, `SELECT path FROM work_items WHERE project_id = $1 AND id = $2 AND deleted_at IS NULL FOR UPDATE`,
 			projectID, id).Scan(&path)
@@ -289,7 +289,7 @@ func (s *Store) ListWorkItems(ctx context.Context, f workflow.WorkItemFilter, af
 // workItems runs a query returning workItemCols and loads the references.
 func (s *Store) workItems(ctx context.Context, op, projectID, q string, args ...any) ([]workflow.WorkItem, error) {
 	var out []workflow.WorkItem
-	err := s.db.Do(ctx, op, func(ctx context.Context, c *pgxpool.Conn) error {
+	err := s.readDo(ctx, op, func(ctx context.Context, c *pgxpool.Conn) error {
 		rows, err := c.Query(ctx, q, args...)
 		if err != nil {
 			return mapErr(err, "work items")
@@ -316,7 +316,8 @@ func (s *Store) Descendants(ctx context.Context, projectID, path string, n int) 
 		ORDER BY w.depth, w.created_at, w.id LIMIT $3`
 	var out []workflow.WorkItem
 	total := 0
-	err := s.db.Do(ctx, "get_work_item_hierarchy", func(ctx context.Context, c *pgxpool.Conn) error {
+	err := s.readDo(ctx, "get_work_item_hierarchy", func(ctx context.Context, c *pgxpool.Conn) error {
+		total = 0 // a read retried on the primary may find no rows
 		rows, err := c.Query(ctx, q, projectID, path, n)
 		if err != nil {
 			return err
@@ -350,7 +351,7 @@ func (s *Store) UpdateRefSnapshots(ctx context.Context, projectID string, refs [
 		FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::int[], $9::text[], $10::timestamptz[])
 			AS u(item, chunk, repo, path, sym, sl, el, hash, at)
 		WHERE r.project_id = $1 AND r.work_item_id = u.item AND r.chunk_id = u.chunk AND r.resolved_at IS NULL`
-	return s.db.Do(ctx, "update_reference_snapshots", func(ctx context.Context, c *pgxpool.Conn) error {
+	return s.pools.Write().Do(ctx, "update_reference_snapshots", func(ctx context.Context, c *pgxpool.Conn) error {
 		_, err := c.Exec(ctx, q, projectID, items, ids, repos, paths, syms, starts, ends, hashes, resolved)
 		return err
 	})
