@@ -2,6 +2,8 @@ package perf_test
 
 import (
 	"math"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -76,5 +78,45 @@ func TestCompare(t *testing.T) {
 	}
 	if n := perf.Regressions(cs); n != 1 {
 		t.Errorf("Regressions = %d, want 1", n)
+	}
+}
+
+func TestFile_SaveLoad(t *testing.T) {
+	dir := t.TempDir()
+	path := dir + "/r.json"
+	f := perf.File{Machine: "m", Profile: "ci", Records: []perf.Record{perf.NewRecord("s", "op", []time.Duration{time.Millisecond}, 0, 0, nil)}}
+	if err := f.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	got, err := perf.Load(path)
+	if err != nil || got.Machine != "m" || len(got.Records) != 1 || got.Records[0].Key() != "s op" {
+		t.Fatalf("Load = %+v, %v", got, err)
+	}
+	if _, err := perf.Load(dir + "/absent.json"); err == nil {
+		t.Error("Load of a missing file: no error")
+	}
+	if err := os.WriteFile(dir+"/bad.json", []byte("{"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := perf.Load(dir + "/bad.json"); err == nil {
+		t.Error("Load of malformed JSON: no error")
+	}
+	if err := f.Save(dir + "/no/such/dir/r.json"); err == nil {
+		t.Error("Save into a missing directory: no error")
+	}
+}
+
+func TestWriteTable(t *testing.T) {
+	cs := perf.Compare(
+		perf.File{Records: []perf.Record{{Server: "x", Operation: "a", P95: 200, TargetP95: 150}, {Server: "x", Operation: "new", P95: 1}}},
+		perf.File{Records: []perf.Record{{Server: "x", Operation: "a", P95: 100, TargetP95: 150}, {Server: "x", Operation: "gone", P95: 2}}})
+	var b strings.Builder
+	if err := perf.WriteTable(&b, cs); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"x a", "100.000", "200.000", "+100.0%", "REGRESSION", "x new", "new", "x gone", "missing"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, b.String())
+		}
 	}
 }
