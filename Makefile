@@ -73,6 +73,12 @@ cover: db ## coverage of the unit and integration tests: bin/coverage/coverage.h
 interop: db ## the official TypeScript and Go MCP SDK clients and mcp-go's SSE client against both servers (needs node and npm)
 	$(DB_ENV); $(GO) test -count=1 -tags interop ./test/interop/...
 
+.PHONY: scale
+# Private clusters (primary + pg_basebackup standby), two replicas of each server, nginx; see test/scale.
+# SCALE_OUT=file.json keeps the figures; SCALE_ONCE_FILES, SCALE_KILL_FILES, SCALE_LOAD_TIME, SCALE_CONCURRENCY size it.
+scale: db ## scale-out test: 2 replicas of each server behind nginx on a primary + streaming replica, a replica killed mid-job; search throughput (about 5 min)
+	$(DB_ENV); $(GO) test -count=1 -v -timeout 30m -tags scale -run TestScaleOut ./test/scale/...
+
 lint: ## gofmt and go vet
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
