@@ -627,6 +627,7 @@ func throughput(t *testing.T, s *stack, fig figures) {
 		var lat []time.Duration
 		var failed atomic.Int64
 		var wg sync.WaitGroup
+		cpu0, busy0 := serversCPU(s.cb), machineCPU()
 		end := time.Now().Add(loadTime)
 		start := time.Now()
 		for w := range loadConcur {
@@ -649,20 +650,64 @@ func throughput(t *testing.T, s *stack, fig figures) {
 		}
 		wg.Wait()
 		el := time.Since(start)
+		cpu1, busy1 := serversCPU(s.cb), machineCPU()
 		slices.Sort(lat)
 		r := map[string]any{"replicas": c.replicas, "clients": loadConcur, "seconds": el.Seconds(), "requests": len(lat),
 			"failed": failed.Load(), "per_second": float64(len(lat)) / el.Seconds(),
 			"p50_ms": float64(percentile(lat, 50).Microseconds()) / 1000, "p95_ms": float64(percentile(lat, 95).Microseconds()) / 1000,
-			"p99_ms": float64(percentile(lat, 99).Microseconds()) / 1000}
+			"p99_ms": float64(percentile(lat, 99).Microseconds()) / 1000,
+			// CPU seconds per wall second: the codebase-mcp processes, and
+			// the whole machine (PostgreSQL, nginx, this client, and
+			// whatever else the shared machine runs).
+			"codebase_mcp_cpu": (cpu1 - cpu0) / el.Seconds(), "machine_cpu_busy": (busy1 - busy0) / el.Seconds()}
 		res[c.name] = r
-		t.Logf("search through nginx, %d replica(s), %d clients, %s: %d requests, %.1f/s, p50 %.1f ms, p95 %.1f ms, %d failed",
-			c.replicas, loadConcur, el.Round(time.Millisecond), len(lat), r["per_second"], r["p50_ms"], r["p95_ms"], failed.Load())
+		t.Logf("search through nginx, %d replica(s), %d clients, %s: %d requests, %.1f/s, p50 %.1f ms, p95 %.1f ms, %d failed; CPU busy: codebase-mcp %.2f, machine %.2f of %d",
+			c.replicas, loadConcur, el.Round(time.Millisecond), len(lat), r["per_second"], r["p50_ms"], r["p95_ms"], failed.Load(),
+			r["codebase_mcp_cpu"], r["machine_cpu_busy"], runtime.NumCPU())
 		if failed.Load() > 0 {
 			t.Errorf("%d searches failed with %d replica(s)", failed.Load(), c.replicas)
 		}
 	}
 	res["loadavg_after"] = loadavg()
 	fig["search_throughput"] = res
+}
+
+// serversCPU sums the user and system CPU seconds of the processes.
+func serversCPU(ss []*server) float64 {
+	total := 0.0
+	for _, s := range ss {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+		if err != nil {
+			continue
+		}
+		// Fields after the command name (which may hold spaces): state is
+		// field 3, utime and stime fields 14 and 15, in clock ticks (100/s).
+		f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+		if len(f) > 12 {
+			u, _ := strconv.ParseFloat(f[11], 64)
+			sy, _ := strconv.ParseFloat(f[12], 64)
+			total += (u + sy) / 100
+		}
+	}
+	return total
+}
+
+// machineCPU is the machine's busy CPU seconds since boot (all but idle
+// and iowait), from /proc/stat.
+func machineCPU() float64 {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	busy := 0.0
+	for i, v := range strings.Fields(line)[1:] {
+		n, _ := strconv.ParseFloat(v, 64)
+		if i != 3 && i != 4 { // idle, iowait
+			busy += n
+		}
+	}
+	return busy / 100
 }
 
 // loadavg is /proc/loadavg: the machine is shared, so figures come with it.
