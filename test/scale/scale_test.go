@@ -351,7 +351,7 @@ func runsOnce(t *testing.T, s *stack, fig figures) {
 	st := waitJob(t, s.cbLB, id, 10*time.Minute)
 	took := time.Since(start)
 	lag := ls.finish()
-	fig["index_once"] = map[string]any{"files": files, "seconds": took.Seconds(), "replication_lag": lag}
+	fig["index_once"] = map[string]any{"files": files, "chunks": st["chunks_written"], "seconds": took.Seconds(), "replication_lag": lag}
 	t.Logf("indexed %d files in %s through nginx; replication lag meanwhile: %v", files, took.Round(time.Millisecond), lag)
 	if st["status"] != "completed" {
 		t.Fatalf("job ended %v", st)
