@@ -191,7 +191,7 @@ func (c *Cluster) NewReplica(tb testing.TB) *Cluster {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if out, err := r.run(ctx, "pg_basebackup", "-h", "127.0.0.1", "-p", strconv.Itoa(c.Port), "-U", "postgres",
-		"-D", r.data(), "-R", "-X", "stream", "--no-sync"); err != nil {
+		"-D", r.data(), "-R", "-X", "stream", "--no-sync", "--checkpoint=fast"); err != nil {
 		tb.Fatalf("pg_basebackup: %v\n%s", err, out)
 	}
 	r.Start(tb)
