@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -60,11 +59,6 @@ func mapErr(err error, what string) error {
 	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return apperr.New(apperr.NotFound, "%s not found", what)
-	}
-	if errors.Is(err, io.ErrUnexpectedEOF) {
-		// The server went away while sending rows (a crash or immediate
-		// shutdown); dbpool does not count this among connection errors.
-		return apperr.Wrap(err, apperr.Unavailable, what+": the database connection was lost mid-answer; retry shortly")
 	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {

@@ -3,10 +3,13 @@ package dbpool
 import (
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/mcp-memory/servers/internal/apperr"
 )
 
 func TestPermanent(t *testing.T) {
@@ -43,5 +46,19 @@ func TestCheckDSN_NeverRepeatsThePassword(t *testing.T) {
 	}
 	if err := CheckDSN("postgres://u@127.0.0.1:5432/db?sslmode=disable"); err != nil {
 		t.Errorf("valid URL rejected: %v", err)
+	}
+}
+
+// A server that goes away in the middle of an answer is a lost
+// connection (SERVICE_UNAVAILABLE, and an uncommitted transaction is worth
+// running again), not an internal error.
+func TestClassify_UnexpectedEOF(t *testing.T) {
+	p := &Pool{}
+	err := p.classify(fmt.Errorf("read rows: %w", io.ErrUnexpectedEOF))
+	if e, ok := apperr.As(err); !ok || e.Code != apperr.Unavailable {
+		t.Fatalf("classify(unexpected EOF) = %v, want SERVICE_UNAVAILABLE", err)
+	}
+	if !abortedTransient(io.ErrUnexpectedEOF) {
+		t.Error("a transaction cut off mid-answer must count as rolled back and worth retrying")
 	}
 }

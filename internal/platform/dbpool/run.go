@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 	"syscall"
@@ -227,7 +228,10 @@ func isConnectionError(err error) bool {
 	}
 	var connectErr *pgconn.ConnectError
 	var netErr net.Error
+	// io.ErrUnexpectedEOF: the server went away in the middle of an answer
+	// (a crash or an immediate shutdown while rows were streaming).
 	return errors.As(err, &connectErr) || errors.As(err, &netErr) ||
 		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
-		errors.Is(err, syscall.EPIPE) || errors.Is(err, net.ErrClosed) || pgconn.Timeout(err)
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, net.ErrClosed) || pgconn.Timeout(err) ||
+		errors.Is(err, io.ErrUnexpectedEOF)
 }
