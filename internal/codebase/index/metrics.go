@@ -34,6 +34,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Chunks written by index jobs.",
 		}),
 	}
+	// Every series exists from the start (at zero), so dashboards and
+	// alerts see them before the first job.
+	for _, ph := range []string{"scan", "compare", "parse", "embed", "write", "delete", "finish", "total"} {
+		m.duration.WithLabelValues(ph)
+	}
 	for _, o := range []string{"completed", "failed", "cancelled", "interrupted"} {
 		m.operations.WithLabelValues(o)
 	}

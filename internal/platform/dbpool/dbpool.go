@@ -116,10 +116,11 @@ type Pool struct {
 
 	statements *statementCounter // pgx tracer: statements sent per Do callback
 
-	lastUtilWarn atomic.Int64 // unix nanos of the last pool_utilization_high
-	lagMillis    atomic.Int64 // replication lag of a replica, from its monitor
-	stop         context.CancelFunc
-	done         chan struct{}
+	lastUtilWarn  atomic.Int64 // unix nanos of the last pool_utilization_high
+	lastQueueWarn atomic.Int64 // the same, for requests queueing
+	lagMillis     atomic.Int64 // replication lag of a replica, from its monitor
+	stop          context.CancelFunc
+	done          chan struct{}
 }
 
 // state is what the monitor last learned about the database.

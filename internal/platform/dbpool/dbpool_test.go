@@ -240,9 +240,15 @@ func TestPool_Exhaustion(t *testing.T) {
 		t.Errorf("body = %s, want SERVICE_UNAVAILABLE", body)
 	}
 
+	// One line when the pool ran hot, one when a request queued: the
+	// latter shows the queue (rate-limited separately, so it is not
+	// swallowed by the first).
 	warn := logs.Events(t, "pool_utilization_high")
-	if len(warn) != 1 {
-		t.Fatalf("got %d pool_utilization_high lines, want 1 (rate-limited)", len(warn))
+	if len(warn) != 2 {
+		t.Fatalf("got %d pool_utilization_high lines, want 2 (hot, then queueing; each rate-limited)", len(warn))
+	}
+	if qctx, _ := warn[1]["context"].(map[string]any); qctx["waiting"] != float64(1) {
+		t.Errorf("queueing line waiting = %v, want 1", qctx["waiting"])
 	}
 	wctx, _ := warn[0]["context"].(map[string]any)
 	for _, k := range []string{"size", "in_use", "free", "max_size", "utilization_percent", "waiting"} {

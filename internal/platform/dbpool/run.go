@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -132,6 +133,10 @@ func (p *Pool) acquire(ctx context.Context) (*pgxpool.Conn, error) {
 	actx, cancel := context.WithTimeout(ctx, p.cfg.AcquireTimeout)
 	defer cancel()
 	p.waiting.Add(1)
+	if st := p.pool.Stat(); st.AcquiredConns() >= st.MaxConns() {
+		// This request is about to queue: report the queue it joins.
+		p.warnUtilization(ctx, st, &p.lastQueueWarn)
+	}
 	c, err := p.pool.Acquire(actx)
 	p.waiting.Add(-1)
 	if err != nil {
@@ -154,14 +159,22 @@ func (p *Pool) acquire(ctx context.Context) (*pgxpool.Conn, error) {
 // checkUtilization logs pool_utilization_high, at most once per
 // UtilizationWarnEvery, when more than 80 % of the connections are in use.
 func (p *Pool) checkUtilization(ctx context.Context) {
-	st := p.pool.Stat()
+	p.warnUtilization(ctx, p.pool.Stat(), &p.lastUtilWarn)
+}
+
+// warnUtilization logs pool_utilization_high above 80 % use, at most once
+// per UtilizationWarnEvery per limiter: one for a pool running hot, one
+// for requests queueing for a connection (whose line shows the waiting
+// count; the first would otherwise often show 0 waiting and hold the
+// limiter while the queue builds).
+func (p *Pool) warnUtilization(ctx context.Context, st *pgxpool.Stat, last *atomic.Int64) {
 	util := utilization(st)
 	if util <= utilizationDegraded {
 		return
 	}
 	now := time.Now().UnixNano()
-	last := p.lastUtilWarn.Load()
-	if now-last < int64(p.cfg.UtilizationWarnEvery) || !p.lastUtilWarn.CompareAndSwap(last, now) {
+	prev := last.Load()
+	if now-prev < int64(p.cfg.UtilizationWarnEvery) || !last.CompareAndSwap(prev, now) {
 		return
 	}
 	p.log.WarnContext(ctx, "pool_utilization_high", "context", map[string]any{
