@@ -282,6 +282,16 @@ func TestMetricsErrorsTotalBeforeFirstError(t *testing.T) {
 		if !strings.Contains(string(body), "\n"+metricPrefix(name)+"_errors_total") {
 			t.Errorf("/metrics after only successful requests lacks %s_errors_total", metricPrefix(name))
 		}
+		if name != codebase {
+			return
+		}
+		// The contract's indexing and search series exist before the first
+		// job or search, for the same reason.
+		for _, m := range []string{"codebase_mcp_indexing_duration_seconds_bucket", "codebase_mcp_indexing_operations_total", "codebase_mcp_search_latency_seconds"} {
+			if !strings.Contains(string(body), "\n"+m) {
+				t.Errorf("/metrics before any job or search lacks %s", m)
+			}
+		}
 	})
 }
 
