@@ -5,9 +5,9 @@ package e2e_test
 import (
 	"bytes"
 	"net/url"
-	"sync"
 	"os/exec"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
