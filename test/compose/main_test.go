@@ -17,6 +17,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/mcp-memory/servers/test/testbin"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -39,17 +40,11 @@ func TestMain(m *testing.M) {
 }
 
 func runTests(m *testing.M) int {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "compose: go env GOMOD:", err)
+	var err error
+	if root, err = testbin.Root(); err != nil {
+		fmt.Fprintln(os.Stderr, "compose:", err)
 		return 1
 	}
-	gomod := strings.TrimSpace(string(out))
-	if gomod == "" || gomod == os.DevNull {
-		fmt.Fprintln(os.Stderr, "compose: not inside the module")
-		return 1
-	}
-	root = filepath.Dir(gomod)
 	dir, err := os.MkdirTemp("", "mcp-compose-bin-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "compose:", err)
@@ -57,13 +52,9 @@ func runTests(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	binDir = dir
-	for _, name := range []string{codebase, workflow} {
-		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, name), "./cmd/"+name)
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "compose: go build ./cmd/%s: %v\n%s", name, err, out)
-			return 1
-		}
+	if err := testbin.Build(dir); err != nil {
+		fmt.Fprintln(os.Stderr, "compose:", err)
+		return 1
 	}
 	return m.Run()
 }

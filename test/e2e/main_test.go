@@ -34,6 +34,7 @@ import (
 	"github.com/mcp-memory/servers/internal/platform/dbtest"
 	"github.com/mcp-memory/servers/internal/platform/migrate"
 	"github.com/mcp-memory/servers/migrations"
+	"github.com/mcp-memory/servers/test/testbin"
 )
 
 // The binaries under test.
@@ -65,32 +66,11 @@ func runTests(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	binDir = dir
-	if err := buildBinaries(dir); err != nil {
+	if err := testbin.Build(dir); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		return 1
 	}
 	return m.Run()
-}
-
-// buildBinaries builds both commands from the module root into dir.
-func buildBinaries(dir string) error {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return fmt.Errorf("go env GOMOD: %w", err)
-	}
-	gomod := strings.TrimSpace(string(out))
-	if gomod == "" || gomod == os.DevNull {
-		return errors.New("go env GOMOD: not inside the module")
-	}
-	root := filepath.Dir(gomod)
-	for _, name := range []string{codebase, workflow} {
-		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, name), "./cmd/"+name)
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("go build ./cmd/%s: %w\n%s", name, err, out)
-		}
-	}
-	return nil
 }
 
 // binPath is the path of a built binary.

@@ -19,10 +19,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"github.com/mcp-memory/servers/test/testbin"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 )
@@ -45,12 +45,11 @@ func TestMain(m *testing.M) {
 }
 
 func runTests(m *testing.M) int {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil || strings.TrimSpace(string(out)) == "" || strings.TrimSpace(string(out)) == os.DevNull {
-		fmt.Fprintln(os.Stderr, "interop: not inside the module:", err)
+	var err error
+	if root, err = testbin.Root(); err != nil {
+		fmt.Fprintln(os.Stderr, "interop:", err)
 		return 1
 	}
-	root = filepath.Dir(strings.TrimSpace(string(out)))
 	dir, err := os.MkdirTemp("", "mcp-interop-bin-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "interop:", err)
@@ -58,13 +57,9 @@ func runTests(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	binDir = dir
-	for _, name := range []string{codebase, workflow} {
-		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, name), "./cmd/"+name)
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "interop: go build ./cmd/%s: %v\n%s", name, err, out)
-			return 1
-		}
+	if err := testbin.Build(dir); err != nil {
+		fmt.Fprintln(os.Stderr, "interop:", err)
+		return 1
 	}
 	start := time.Now()
 	if jsDir, err = installJS(); err != nil {

@@ -14,12 +14,10 @@
 package scale_test
 
 import (
-	"errors"
 	"fmt"
+	"github.com/mcp-memory/servers/test/testbin"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 )
 
@@ -44,29 +42,9 @@ func run(m *testing.M) int {
 	defer os.RemoveAll(tmp)
 	binDir = filepath.Join(tmp, "bin")
 	fmt.Fprintln(os.Stderr, "scale: building both binaries")
-	if err := build(binDir); err != nil {
+	if err := testbin.Build(binDir); err != nil {
 		fmt.Fprintln(os.Stderr, "scale:", err)
 		return 1
 	}
 	return m.Run()
-}
-
-// build builds both commands from the module root into dir.
-func build(dir string) error {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return fmt.Errorf("go env GOMOD: %w", err)
-	}
-	gomod := strings.TrimSpace(string(out))
-	if gomod == "" || gomod == os.DevNull {
-		return errors.New("go env GOMOD: not inside the module")
-	}
-	for _, name := range []string{codebase, workflow} {
-		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, name), "./cmd/"+name)
-		cmd.Dir = filepath.Dir(gomod)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("go build ./cmd/%s: %w\n%s", name, err, out)
-		}
-	}
-	return nil
 }

@@ -18,13 +18,11 @@
 package scenarios_test
 
 import (
-	"errors"
 	"flag"
 	"fmt"
+	"github.com/mcp-memory/servers/test/testbin"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 )
 
@@ -71,31 +69,11 @@ func runTests(m *testing.M) int {
 	}
 	env = suite{binDir: filepath.Join(tmp, "bin"), tmp: tmp, out: out, profile: p}
 	fmt.Fprintf(os.Stderr, "scenarios: profile %s; building both binaries\n", p.Name)
-	if err := buildBinaries(env.binDir); err != nil {
+	if err := testbin.Build(env.binDir); err != nil {
 		fmt.Fprintln(os.Stderr, "scenarios:", err)
 		return 1
 	}
 	return m.Run()
-}
-
-// buildBinaries builds both commands from the module root into dir.
-func buildBinaries(dir string) error {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return fmt.Errorf("go env GOMOD: %w", err)
-	}
-	gomod := strings.TrimSpace(string(out))
-	if gomod == "" || gomod == os.DevNull {
-		return errors.New("go env GOMOD: not inside the module")
-	}
-	for _, name := range []string{codebase, workflow} {
-		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, name), "./cmd/"+name)
-		cmd.Dir = filepath.Dir(gomod)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("go build ./cmd/%s: %w\n%s", name, err, out)
-		}
-	}
-	return nil
 }
 
 func binPath(name string) string { return filepath.Join(env.binDir, name) }

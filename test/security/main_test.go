@@ -30,6 +30,7 @@ import (
 
 	"github.com/mcp-memory/servers/internal/platform/dbtest"
 	"github.com/mcp-memory/servers/migrations"
+	"github.com/mcp-memory/servers/test/testbin"
 )
 
 // The binaries under test.
@@ -48,13 +49,11 @@ func TestMain(m *testing.M) {
 }
 
 func runTests(m *testing.M) int {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	gomod := strings.TrimSpace(string(out))
-	if err != nil || gomod == "" || gomod == os.DevNull {
-		fmt.Fprintln(os.Stderr, "security: not inside the module:", err)
+	var err error
+	if root, err = testbin.Root(); err != nil {
+		fmt.Fprintln(os.Stderr, "security:", err)
 		return 1
 	}
-	root = filepath.Dir(gomod)
 	dir, err := os.MkdirTemp("", "mcp-security-bin-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "security:", err)
@@ -62,13 +61,9 @@ func runTests(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	binDir = dir
-	for _, name := range []string{codebase, workflow} {
-		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, name), "./cmd/"+name)
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "security: go build ./cmd/%s: %v\n%s", name, err, out)
-			return 1
-		}
+	if err := testbin.Build(dir); err != nil {
+		fmt.Fprintln(os.Stderr, "security:", err)
+		return 1
 	}
 	return m.Run()
 }
