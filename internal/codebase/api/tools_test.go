@@ -46,9 +46,6 @@ func TestTools_ContractAndHints(t *testing.T) {
 		if err := tool.CheckAnnotations(m); err != nil {
 			t.Error(err)
 		}
-		if n := len(m.Description); n == 0 || n >= 300 {
-			t.Errorf("%s: description has %d characters, want 1..299", name, n)
-		}
 		readOnly := strings.HasPrefix(name, "get_") || strings.HasPrefix(name, "list_") || strings.HasPrefix(name, "search_")
 		if m.Annotations.ReadOnly != readOnly {
 			t.Errorf("%s: readOnly = %v, want %v", name, m.Annotations.ReadOnly, readOnly)

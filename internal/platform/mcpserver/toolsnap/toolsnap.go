@@ -22,6 +22,10 @@ import (
 	"github.com/mcp-memory/servers/internal/platform/tool"
 )
 
+// MaxDescription bounds a tool description (exclusive), so tools/list
+// stays affordable for a model's context.
+const MaxDescription = 300
+
 // Check compares every tool's MCP definition with dir/<name>.json. A
 // missing or different file fails the test, unless UPDATE_TOOLSNAPS=1,
 // which writes the files. Files for tools that no longer exist fail too.
@@ -35,6 +39,11 @@ func Check(tb testing.TB, dir string, tools []tool.Tool) {
 		}
 		if err := tool.CheckAnnotations(t.Meta()); err != nil {
 			tb.Errorf("%v", err)
+		}
+		// Every tools/list costs the model its descriptions: keep them
+		// short and precise, and put the details on the parameters.
+		if n := len(t.Meta().Description); n == 0 || n >= MaxDescription {
+			tb.Errorf("tool %s: description has %d characters, want 1 to %d", t.Meta().Name, n, MaxDescription-1)
 		}
 		mt, err := mcpserver.Describe(t)
 		if err != nil {

@@ -131,18 +131,28 @@ func TestCheckSection(t *testing.T) {
 // api package can ship a delete_ tool without destructiveHint.
 func TestCheck_Annotations(t *testing.T) {
 	dir := t.TempDir()
-	bad := tool.Def[in, out]{Name: "delete_thing", Annotations: tool.Annotations{Idempotent: true},
+	bad := tool.Def[in, out]{Name: "delete_thing", Description: "Deletes a thing.", Annotations: tool.Annotations{Idempotent: true},
 		Handle: func(context.Context, in) (out, error) { return out{}, nil }}
 	t.Setenv("UPDATE_TOOLSNAPS", "1")
 	errs := run(func(tb testing.TB) { toolsnap.Check(tb, dir, []tool.Tool{bad}) })
 	if len(errs) != 1 || !strings.Contains(errs[0], "destructiveHint") {
 		t.Fatalf("errors = %q, want one about destructiveHint", errs)
 	}
-	restOnly := tool.Def[in, out]{Name: "rest_only", RESTOnly: true, Route: &tool.Route{Method: "GET", Path: "/mcp/x"}}
+	restOnly := tool.Def[in, out]{Name: "rest_only", Description: "REST only.", RESTOnly: true, Route: &tool.Route{Method: "GET", Path: "/mcp/x"}}
 	if errs := run(func(tb testing.TB) { toolsnap.Check(tb, dir, []tool.Tool{restOnly}) }); len(errs) != 0 {
 		t.Fatalf("REST-only definitions have no MCP snapshot; errors = %q", errs)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "rest_only.json")); err == nil {
 		t.Error("a snapshot was written for a REST-only operation")
+	}
+}
+
+func TestCheck_DescriptionLength(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("UPDATE_TOOLSNAPS", "1")
+	long := def(strings.Repeat("x", toolsnap.MaxDescription))
+	errs := run(func(tb testing.TB) { toolsnap.Check(tb, dir, []tool.Tool{long}) })
+	if len(errs) != 1 || !strings.Contains(errs[0], "description has 300 characters") {
+		t.Fatalf("errors = %q, want one about the description length", errs)
 	}
 }
