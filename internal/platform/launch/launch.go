@@ -199,7 +199,7 @@ func (s Spec[C]) databaseOption() Option {
 // readDatabaseOption names an optional streaming replica for reads.
 func (s Spec[C]) readDatabaseOption() Option {
 	return Option{Name: "database-read-url", Env: s.envNames("DATABASE_READ_URL", false),
-		Usage: "PostgreSQL URL of a read replica for read-only queries (search, lists); empty: the primary serves reads",
+		Usage: "PostgreSQL URL of a streaming read replica: a second pool, reported in /health, that read-only tools may use (README: Scaling out); empty: the primary serves reads",
 		Check: func(v string) error {
 			if v == "" {
 				return nil
