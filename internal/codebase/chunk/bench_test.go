@@ -9,12 +9,12 @@ import (
 	"runtime"
 	"sort"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/mcp-memory/servers/internal/codebase"
 	"github.com/mcp-memory/servers/internal/codebase/chunk"
+	"github.com/mcp-memory/servers/test/cputime"
 )
 
 // benchFile is one input of a benchmark corpus.
@@ -59,7 +59,7 @@ func BenchmarkChunk(b *testing.B) {
 			b.SetBytes(size)
 			b.ReportAllocs()
 			chunks, windows := 0, 0
-			start, cpu0 := time.Now(), cpuTime()
+			start, cpu0 := time.Now(), cputime.Used()
 			for i := 0; i < b.N; i++ {
 				chunks, windows = 0, 0
 				for _, f := range files {
@@ -74,19 +74,11 @@ func BenchmarkChunk(b *testing.B) {
 			b.ReportMetric(float64(len(files)*b.N)/time.Since(start).Seconds(), "files/s")
 			// CPU time of the process (GC included) is steadier than wall
 			// time on a shared machine.
-			b.ReportMetric(float64(size*int64(b.N))/1e6/(cpuTime()-cpu0).Seconds(), "MB/cpu-s")
+			b.ReportMetric(float64(size*int64(b.N))/1e6/(cputime.Used()-cpu0).Seconds(), "MB/cpu-s")
 			b.ReportMetric(float64(chunks), "chunks")
 			b.ReportMetric(float64(windows), "windows")
 		})
 	}
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func gorootCorpus(tb testing.TB) []benchFile {

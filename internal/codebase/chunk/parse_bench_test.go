@@ -2,12 +2,11 @@ package chunk
 
 import (
 	"bytes"
+	"github.com/mcp-memory/servers/test/cputime"
 	"os"
 	"path/filepath"
 	"sort"
-	"syscall"
 	"testing"
-	"time"
 )
 
 // BenchmarkParse measures the tree-sitter parse alone (no walk, no chunk
@@ -36,7 +35,7 @@ func BenchmarkParse(b *testing.B) {
 			w := l.get(c.opts.ParseBudget)
 			defer l.put(w)
 			b.SetBytes(int64(len(src)))
-			cpu0 := processCPU()
+			cpu0 := cputime.Used()
 			for i := 0; i < b.N; i++ {
 				t := w.parse(src)
 				if t == nil {
@@ -44,15 +43,7 @@ func BenchmarkParse(b *testing.B) {
 				}
 				t.Close()
 			}
-			b.ReportMetric(float64(len(src)*b.N)/1e6/(processCPU()-cpu0).Seconds(), "MB/cpu-s")
+			b.ReportMetric(float64(len(src)*b.N)/1e6/(cputime.Used()-cpu0).Seconds(), "MB/cpu-s")
 		})
 	}
-}
-
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -7,11 +7,10 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/mcp-memory/servers/internal/codebase/embed"
+	"github.com/mcp-memory/servers/test/cputime"
 )
 
 // benchCorpus cuts GOROOT's net/http into top-level declarations: the code
@@ -64,7 +63,7 @@ func BenchmarkBuiltin(b *testing.B) {
 			}
 			b.SetBytes(size)
 			b.ReportAllocs()
-			start := cpuTime()
+			start := cputime.Used()
 			for b.Loop() {
 				for i := 0; i < len(code); i += 64 {
 					if _, err := e.Embed(context.Background(), code[i:min(i+64, len(code))]); err != nil {
@@ -73,7 +72,7 @@ func BenchmarkBuiltin(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(len(code))*float64(b.N)/b.Elapsed().Seconds(), "chunks/s")
-			reportCPU(b, start, size, len(code))
+			cputime.Report(b, start, size, len(code))
 		})
 	}
 }
@@ -116,28 +115,5 @@ func BenchmarkBuiltinRetrieval(b *testing.B) {
 			b.ReportMetric(float64(len(queries)), "queries")
 			b.ReportMetric(float64(len(code)), "chunks")
 		})
-	}
-}
-
-// cpuTime is the process's user and system CPU time. Benchmarks report
-// throughput per CPU second too, because wall-clock figures on a shared
-// machine vary with the other processes' load.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// reportCPU adds MB and chunks per CPU second since start.
-func reportCPU(b *testing.B, start time.Duration, bytes int64, chunks int) {
-	cpu := (cpuTime() - start).Seconds()
-	if cpu <= 0 {
-		return
-	}
-	b.ReportMetric(float64(bytes)*float64(b.N)/cpu/1e6, "MB/cpu-s")
-	if chunks > 0 {
-		b.ReportMetric(float64(chunks)*float64(b.N)/cpu, "chunks/cpu-s")
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -20,6 +19,7 @@ import (
 	"github.com/mcp-memory/servers/internal/codebase/fixture"
 	"github.com/mcp-memory/servers/internal/codebase/index"
 	"github.com/mcp-memory/servers/internal/codebase/pgstore"
+	"github.com/mcp-memory/servers/test/cputime"
 )
 
 // BenchmarkIndex measures a cold index, a re-index of the unchanged
@@ -180,7 +180,7 @@ type cpuMeter struct {
 }
 
 func (m *cpuMeter) start(tb testing.TB, e *env) {
-	m.goCPU = processCPU()
+	m.goCPU = cputime.Used().Seconds()
 	m.pg = backendCPU(tb, e)
 }
 
@@ -188,16 +188,7 @@ func (m *cpuMeter) since(tb testing.TB, e *env) (goCPU, pgCPU float64) {
 	for pid, s := range backendCPU(tb, e) {
 		pgCPU += s - m.pg[pid]
 	}
-	return processCPU() - m.goCPU, pgCPU
-}
-
-// processCPU is this process's user + system CPU time in seconds.
-func processCPU() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+	return cputime.Used().Seconds() - m.goCPU, pgCPU
 }
 
 // backendCPU returns the CPU seconds of each backend connected to the

@@ -5,12 +5,11 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/mcp-memory/servers/internal/codebase"
 	"github.com/mcp-memory/servers/internal/codebase/terms"
+	"github.com/mcp-memory/servers/test/cputime"
 )
 
 // benchChunks cuts GOROOT's net/http into rough function chunks (at each
@@ -68,13 +67,13 @@ func BenchmarkSplit(b *testing.B) {
 	chunks, size := benchChunks(b)
 	b.SetBytes(size)
 	b.ReportAllocs()
-	start := cpuTime()
+	start := cputime.Used()
 	for b.Loop() {
 		for _, c := range chunks {
 			terms.Split(c.Content)
 		}
 	}
-	reportCPU(b, start, size, len(chunks))
+	cputime.Report(b, start, size, len(chunks))
 }
 
 func BenchmarkEach(b *testing.B) {
@@ -82,34 +81,34 @@ func BenchmarkEach(b *testing.B) {
 	b.SetBytes(size)
 	b.ReportAllocs()
 	n := 0
-	start := cpuTime()
+	start := cputime.Used()
 	for b.Loop() {
 		for _, c := range chunks {
 			terms.Each(c.Content, func([]byte, bool) { n++ })
 		}
 	}
-	reportCPU(b, start, size, len(chunks))
+	cputime.Report(b, start, size, len(chunks))
 }
 
 func BenchmarkForChunk(b *testing.B) {
 	chunks, size := benchChunks(b)
 	b.SetBytes(size)
 	b.ReportAllocs()
-	start := cpuTime()
+	start := cputime.Used()
 	for b.Loop() {
 		for _, c := range chunks {
 			terms.ForChunk(c)
 		}
 	}
 	b.ReportMetric(float64(len(chunks))*float64(b.N)/b.Elapsed().Seconds(), "chunks/s")
-	reportCPU(b, start, size, len(chunks))
+	cputime.Report(b, start, size, len(chunks))
 }
 
 func BenchmarkForChunkTSVector(b *testing.B) {
 	chunks, size := benchChunks(b)
 	b.SetBytes(size)
 	b.ReportAllocs()
-	start := cpuTime()
+	start := cputime.Used()
 	for b.Loop() {
 		for _, c := range chunks {
 			d := terms.ForChunk(c)
@@ -117,14 +116,14 @@ func BenchmarkForChunkTSVector(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(len(chunks))*float64(b.N)/b.Elapsed().Seconds(), "chunks/s")
-	reportCPU(b, start, size, len(chunks))
+	cputime.Report(b, start, size, len(chunks))
 }
 
 func BenchmarkForChunkTSVectorBinary(b *testing.B) {
 	chunks, size := benchChunks(b)
 	b.SetBytes(size)
 	b.ReportAllocs()
-	start := cpuTime()
+	start := cputime.Used()
 	var buf []byte
 	for b.Loop() {
 		for _, c := range chunks {
@@ -133,28 +132,5 @@ func BenchmarkForChunkTSVectorBinary(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(len(chunks))*float64(b.N)/b.Elapsed().Seconds(), "chunks/s")
-	reportCPU(b, start, size, len(chunks))
-}
-
-// cpuTime is the process's user and system CPU time. Benchmarks report
-// throughput per CPU second too, because wall-clock figures on a shared
-// machine vary with the other processes' load.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// reportCPU adds MB and chunks per CPU second since start.
-func reportCPU(b *testing.B, start time.Duration, bytes int64, chunks int) {
-	cpu := (cpuTime() - start).Seconds()
-	if cpu <= 0 {
-		return
-	}
-	b.ReportMetric(float64(bytes)*float64(b.N)/cpu/1e6, "MB/cpu-s")
-	if chunks > 0 {
-		b.ReportMetric(float64(chunks)*float64(b.N)/cpu, "chunks/cpu-s")
-	}
+	cputime.Report(b, start, size, len(chunks))
 }
