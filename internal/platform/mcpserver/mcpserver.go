@@ -166,10 +166,17 @@ func (s *Server) handler(t tool.Tool) server.ToolHandlerFunc {
 			args = nil
 		}
 		out, err := t.Call(ctx, args)
-		var text []byte
+		// The text content: the operation's compact rendering, else the
+		// JSON of the result (encoded only then, once).
+		var text string
 		if err == nil {
-			if text, err = json.Marshal(out); err != nil {
-				err = fmt.Errorf("encode %s result: %w", name, err)
+			var ok bool
+			if text, ok = t.Render(out); !ok {
+				var b []byte
+				if b, err = json.Marshal(out); err != nil {
+					err = fmt.Errorf("encode %s result: %w", name, err)
+				}
+				text = string(b)
 			}
 		}
 		if !obs.OpFromContext(ctx).Claim(name, err) {
@@ -181,10 +188,7 @@ func (s *Server) handler(t tool.Tool) server.ToolHandlerFunc {
 		if err != nil {
 			return ErrorResult(ctx, err)
 		}
-		if rendered, ok := t.Render(out); ok {
-			return mcp.NewToolResultStructured(out, rendered), nil
-		}
-		return mcp.NewToolResultStructured(out, string(text)), nil
+		return mcp.NewToolResultStructured(out, text), nil
 	}
 }
 
