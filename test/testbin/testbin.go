@@ -1,6 +1,12 @@
 // Package testbin builds the two server binaries for the test suites that
 // run them as separate processes (e2e, security, compose, interop,
 // scenarios, scale), so each suite tests exactly what users run.
+//
+// With COVER_BINARIES_DIR set (make cover does), Build makes coverage
+// binaries instead (go build -cover, Go's integration coverage) and points
+// GOCOVERDIR at that directory, so every server process the suite starts
+// writes its counters there when it exits cleanly (return from main or
+// os.Exit, as after SIGTERM; not when killed). `go tool covdata` reads them.
 package testbin
 
 import (
@@ -15,6 +21,10 @@ import (
 // Names are the binaries Build makes.
 var Names = []string{"codebase-mcp", "workflow-mcp"}
 
+// CoverDirEnv names the variable that turns on coverage binaries: the
+// directory the started servers write their coverage counters to.
+const CoverDirEnv = "COVER_BINARIES_DIR"
+
 // Root returns the module's root directory.
 func Root() (string, error) {
 	out, err := exec.Command("go", "env", "GOMOD").Output()
@@ -28,18 +38,51 @@ func Root() (string, error) {
 	return filepath.Dir(gomod), nil
 }
 
-// Build builds both commands from the module root into dir.
+// Build builds both commands from the module root into dir. When
+// COVER_BINARIES_DIR is set it builds them with coverage of every module
+// package they link and sets GOCOVERDIR in this process's environment, which
+// the suites pass on to the servers they start (they build the servers'
+// environment from os.Environ).
 func Build(dir string) error {
 	root, err := Root()
 	if err != nil {
 		return err
 	}
+	args, err := coverArgs(root)
+	if err != nil {
+		return err
+	}
 	for _, name := range Names {
-		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, name), "./cmd/"+name)
+		cmd := exec.Command("go", append(append([]string{"build"}, args...), "-o", filepath.Join(dir, name), "./cmd/"+name)...)
 		cmd.Dir = root
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return fmt.Errorf("go build ./cmd/%s: %w\n%s", name, err, out)
 		}
 	}
 	return nil
+}
+
+// coverArgs returns the go build flags for coverage binaries (none when
+// COVER_BINARIES_DIR is unset) and sets GOCOVERDIR.
+func coverArgs(root string) ([]string, error) {
+	dir := os.Getenv(CoverDirEnv)
+	if dir == "" {
+		return nil, nil
+	}
+	if !filepath.IsAbs(dir) {
+		// Relative to the module root, as in make cover, not to the test's
+		// package directory where go test runs it.
+		dir = filepath.Join(root, dir)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("%s: %w", CoverDirEnv, err)
+	}
+	// The process environment is the only channel to the servers every
+	// suite starts; set once, before any server runs.
+	if err := os.Setenv("GOCOVERDIR", dir); err != nil {
+		return nil, fmt.Errorf("set GOCOVERDIR: %w", err)
+	}
+	// count mode, like make cover's go test run, so the profiles merge;
+	// ./... selects the module's packages the binary links.
+	return []string{"-cover", "-covermode=count", "-coverpkg=./..."}, nil
 }
