@@ -59,7 +59,9 @@ func wire(ctx context.Context, d launch.Deps, cfg Config) (launch.Wiring, error)
 		}
 		cancel()
 	}
-	store := pgstore.New(d.Pool)
+	// Writes go to the primary; reads of read-only tools (the runtime
+	// marks their calls) may go to the --database-read-url replica.
+	store := pgstore.NewRouted(d.Pools)
 	srch := search.New(search.DefaultConfig(), store, emb, d.Logger, d.Registry)
 	ix := index.New(index.Config{
 		MaxConcurrentJobs: cfg.MaxConcurrentJobs,

@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 
 	"github.com/mcp-memory/servers/internal/codelink"
 	"github.com/mcp-memory/servers/internal/platform/launch"
@@ -46,37 +45,16 @@ func wire(ctx context.Context, d launch.Deps, cfg Config) (launch.Wiring, error)
 	if err != nil {
 		return launch.Wiring{}, err
 	}
-	// Writes go to the primary; reads of read-only tools may go to the
-	// --database-read-url replica (pgstore's routing.go has the rules).
+	// Writes go to the primary; reads of read-only tools (the runtime
+	// marks their calls) may go to the --database-read-url replica
+	// (pgstore's routing.go has the rules).
 	store := pgstore.NewRouted(d.Pools)
 	svc, err := workflow.NewService(workflow.Config{Store: store, Code: code, Logger: d.Logger, Registerer: d.Registry})
 	if err != nil {
 		return launch.Wiring{}, err
 	}
 	return launch.Wiring{
-		Tools:        replicaReads(api.Tools(svc)),
+		Tools:        api.Tools(svc),
 		Dependencies: map[string]string{"codebase_mcp": cfg.CodebaseURL + "/health"},
 	}, nil
-}
-
-// replicaReads marks the calls of read-only tools (readOnlyHint) so that
-// the store may answer them from the read replica; the other tools' reads
-// stay on the primary, where their writes go.
-func replicaReads(tools []tool.Tool) []tool.Tool {
-	out := make([]tool.Tool, len(tools))
-	for i, t := range tools {
-		out[i] = t
-		if t.Meta().Annotations.ReadOnly {
-			out[i] = readOnlyTool{t}
-		}
-	}
-	return out
-}
-
-// readOnlyTool is a read-only tool whose calls may read from the replica.
-type readOnlyTool struct{ tool.Tool }
-
-// Call implements [tool.Tool].
-func (t readOnlyTool) Call(ctx context.Context, args json.RawMessage) (any, error) {
-	return t.Tool.Call(pgstore.NewContextWithReplicaReads(ctx), args)
 }

@@ -20,17 +20,19 @@ import (
 
 // Store is the PostgreSQL storage of codebase-mcp.
 type Store struct {
-	pool *dbpool.Pool
+	pools *dbpool.Pools
 }
 
-// New returns a store over pool.
-func New(pool *dbpool.Pool) *Store {
-	return &Store{pool: pool}
-}
+// New returns a store over pool alone.
+func New(pool *dbpool.Pool) *Store { return NewRouted(dbpool.NewPools(pool, nil, nil)) }
 
-// Available reports whether the pool's monitor currently reaches the
+// NewRouted returns a store that writes to pools.Write() and answers the
+// reads of read-only requests from pools.Read() (see [Store.do]).
+func NewRouted(pools *dbpool.Pools) *Store { return &Store{pools: pools} }
+
+// Available reports whether the primary's monitor currently reaches the
 // database. The index service pauses its jobs while it does not.
-func (s *Store) Available() bool { return s.pool.Connected() }
+func (s *Store) Available() bool { return s.pools.Write().Connected() }
 
 // ErrLeaseLost is returned by job writes of a worker whose lease on the
 // job expired and was taken over by another worker (or the job was
@@ -81,9 +83,18 @@ func isTransientConflict(err error) bool {
 	return errors.As(err, &pgErr) && (pgErr.Code == deadlockDetected || pgErr.Code == serializationFail)
 }
 
-// do runs fn on a pooled connection (dbpool retries and timeouts apply).
+// do runs fn on a pooled connection (dbpool retries and timeouts apply):
+// on the read replica when ctx is a read-only request
+// ([dbpool.WithReplicaReads]: search_code, get_chunks, list_repositories,
+// get_indexing_status), else on the primary, with dbpool's fallback to the
+// primary for NOT_FOUND and an unreachable replica. Writes never run in a
+// marked context: the index worker and the tools that write use unmarked
+// contexts, so their reads see their own writes. A search after a job
+// reported "completed" by get_indexing_status sees the job's chunks: both
+// are read from the same replica, which replays the chunks' transactions
+// before the job's final one.
 func (s *Store) do(ctx context.Context, op string, fn func(ctx context.Context, c *pgxpool.Conn) error) error {
-	return s.pool.Do(ctx, op, fn)
+	return s.pools.ReadDo(ctx, op, fn)
 }
 
 // tx runs fn in a transaction and runs it again (up to 3 times) when
@@ -91,7 +102,7 @@ func (s *Store) do(ctx context.Context, op string, fn func(ctx context.Context, 
 func (s *Store) tx(ctx context.Context, op string, fn func(ctx context.Context, tx pgx.Tx) error) error {
 	var err error
 	for attempt := 0; attempt < 4; attempt++ {
-		err = s.pool.Tx(ctx, op, fn)
+		err = s.pools.Write().Tx(ctx, op, fn)
 		if !isTransientConflict(err) {
 			return err
 		}

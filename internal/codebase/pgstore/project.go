@@ -8,11 +8,12 @@ import (
 )
 
 // ProjectExists reports whether the project has been created (by the
-// migration for "default", by its first index job for any other).
+// migration for "default", by its first index job for any other). A
+// project the replica does not know yet is looked up on the primary.
 func (s *Store) ProjectExists(ctx context.Context, projectID string) (bool, error) {
 	const q = `SELECT EXISTS (SELECT 1 FROM projects WHERE project_id = $1)`
 	var ok bool
-	err := s.do(ctx, "project_exists", func(ctx context.Context, c *pgxpool.Conn) error {
+	err := s.pools.ReadFound(ctx, "project_exists", &ok, func(ctx context.Context, c *pgxpool.Conn) error {
 		return c.QueryRow(ctx, q, projectID).Scan(&ok)
 	})
 	return ok, mapErr(err, "project")

@@ -103,6 +103,7 @@ func start[C any](ctx context.Context, spec Spec[C], vals Values, cfg C, mode st
 		rt.close()
 		return nil, err
 	}
+	rt.wiring.Tools = replicaReads(rt.wiring.Tools)
 	return rt, nil
 }
 

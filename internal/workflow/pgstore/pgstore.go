@@ -29,7 +29,7 @@ var _ workflow.Store = (*Store)(nil)
 func New(db *dbpool.Pool) *Store { return NewRouted(dbpool.NewPools(db, nil, nil)) }
 
 // NewRouted returns a Store that writes to pools.Write() and answers the
-// reads of requests marked with [NewContextWithReplicaReads] from
+// reads of requests marked with [dbpool.WithReplicaReads] from
 // pools.Read(); see routing.go for which reads those are.
 func NewRouted(pools *dbpool.Pools) *Store { return &Store{pools: pools} }
 

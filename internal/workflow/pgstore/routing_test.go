@@ -115,7 +115,7 @@ func (rt *routed) caughtUp(t *testing.T, primaryDSN string) {
 func TestStore_ReadRouting(t *testing.T) {
 	rt := newRouted(t)
 	ctx := context.Background()
-	ro := pgstore.NewContextWithReplicaReads(ctx)
+	ro := dbpool.WithReplicaReads(ctx)
 	svc := rt.svc
 
 	p, err := svc.CreateProject(ctx, "routing", "")
@@ -238,7 +238,7 @@ func TestStore_ReadRouting(t *testing.T) {
 func TestStore_ReplicaLossFallsBack(t *testing.T) {
 	rt := newRouted(t)
 	ctx := context.Background()
-	ro := pgstore.NewContextWithReplicaReads(ctx)
+	ro := dbpool.WithReplicaReads(ctx)
 	svc := rt.svc
 	p, err := svc.CreateProject(ctx, "loss", "")
 	if err != nil {
