@@ -21,6 +21,9 @@ type Config struct {
 	AllowedRoots []string
 	// MaxConcurrentJobs caps the index jobs this process runs at once.
 	MaxConcurrentJobs int
+	// JobLease is how long a running job stays claimed without a
+	// heartbeat: another replica resumes a dead one's job after it.
+	JobLease time.Duration
 }
 
 // options are codebase-mcp's own flags, on serve, stdio, index and search.
@@ -47,6 +50,9 @@ func options() []launch.Option {
 			Check: checkRoots},
 		{Name: "max-concurrent-jobs", Env: []string{"CODEBASE_MCP_MAX_CONCURRENT_JOBS"}, Default: "2", Usage: "index jobs run at once by this process",
 			Check: launch.CheckIntRange(1, 64)},
+		{Name: "job-lease", Env: []string{"CODEBASE_MCP_JOB_LEASE"}, Default: "15s",
+			Usage: "how long a running index job stays claimed without a heartbeat; another replica resumes a dead one's job after it",
+			Check: launch.CheckDuration(2*time.Second, 10*time.Minute)},
 	}
 }
 
@@ -81,6 +87,7 @@ func parseConfig(v launch.Values) (Config, error) {
 			Timeout: v.Duration("embedder-timeout"), MaxRetries: v.Int("embedder-max-retries"),
 		},
 		MaxConcurrentJobs: v.Int("max-concurrent-jobs"),
+		JobLease:          v.Duration("job-lease"),
 	}
 	for _, r := range v.List("allowed-roots") {
 		cfg.AllowedRoots = append(cfg.AllowedRoots, filepath.Clean(r))

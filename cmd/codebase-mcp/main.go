@@ -65,6 +65,7 @@ func wire(ctx context.Context, d launch.Deps, cfg Config) (launch.Wiring, error)
 	srch := search.New(search.DefaultConfig(), store, emb, d.Logger, d.Registry)
 	ix := index.New(index.Config{
 		MaxConcurrentJobs: cfg.MaxConcurrentJobs,
+		Lease:             cfg.JobLease,
 		AllowedRoots:      cfg.AllowedRoots,
 		AfterIndex:        srch.Train,
 	}, store, chunk.New(chunk.Options{}), emb, d.Logger, d.Registry)

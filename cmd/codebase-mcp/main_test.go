@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mcp-memory/servers/internal/codebase/api"
 	"github.com/mcp-memory/servers/internal/platform/dbtest"
@@ -84,7 +85,7 @@ func TestParseConfig(t *testing.T) {
 		check   func(t *testing.T, c Config)
 	}{
 		{name: "defaults", check: func(t *testing.T, c Config) {
-			if c.Embed.Provider != "builtin" || c.MaxConcurrentJobs != 2 || c.AllowedRoots != nil {
+			if c.Embed.Provider != "builtin" || c.MaxConcurrentJobs != 2 || c.AllowedRoots != nil || c.JobLease != 15*time.Second {
 				t.Errorf("%+v", c)
 			}
 		}},
@@ -110,6 +111,12 @@ func TestParseConfig(t *testing.T) {
 		{name: "openai without key", args: []string{"--embedder", "openai"}, wantErr: "EMBEDDER_API_KEY"},
 		{name: "bad embedder url", args: []string{"--embedder-url", "ftp://x"}, wantErr: "embedder-url"},
 		{name: "zero jobs", args: []string{"--max-concurrent-jobs", "0"}, wantErr: "max-concurrent-jobs"},
+		{name: "job lease", env: map[string]string{"CODEBASE_MCP_JOB_LEASE": "45s"}, check: func(t *testing.T, c Config) {
+			if c.JobLease != 45*time.Second {
+				t.Errorf("lease %s", c.JobLease)
+			}
+		}},
+		{name: "job lease too short", args: []string{"--job-lease", "500ms"}, wantErr: "job-lease"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
