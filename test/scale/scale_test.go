@@ -567,9 +567,8 @@ func growth(t *testing.T, dsn string, before, min int64, tables ...string) int64
 	}
 }
 
-// readsOnReplica: workflow-mcp's read-only calls through nginx scan
-// tables on the standby; codebase-mcp's searches are measured too and
-// reported (its store does not route reads yet).
+// readsOnReplica: both servers' read-only calls through nginx scan
+// tables on the standby, not on the primary.
 func readsOnReplica(t *testing.T, s *stack, fig figures) {
 	// A backend flushes its table statistics at the end of a transaction
 	// at most once a second, and an idle one after 10 s: let the counts
@@ -603,9 +602,15 @@ func readsOnReplica(t *testing.T, s *stack, fig figures) {
 	for i := range n {
 		must(t, http.StatusOK, "POST", s.cbLB+"/mcp/search", map[string]any{"query": fmt.Sprintf("parse request %d", i), "project_id": "scale"})
 	}
-	cpd := growth(t, s.cdb, cpBefore, n, cTables...)
-	crd := tableScans(t, s.crdb, cTables...) - crBefore
-	t.Logf("codebase-mcp: %d searches through nginx scanned its tables %d times on the primary, %d on the standby (search does not route reads to --database-read-url yet)", n, cpd, crd)
+	crd := growth(t, s.crdb, crBefore, n, cTables...)
+	cpd := tableScans(t, s.cdb, cTables...) - cpBefore
+	t.Logf("codebase-mcp: %d searches through nginx scanned its tables %d times on the standby, %d on the primary", n, crd, cpd)
+	if crd < n {
+		t.Errorf("the standby saw %d scans of codebase-mcp's tables for %d searches", crd, n)
+	}
+	if cpd >= n {
+		t.Errorf("the primary saw %d scans of codebase-mcp's tables for %d searches; they belong on the standby", cpd, n)
+	}
 	fig["reads"] = map[string]any{"workflow_list_calls": n, "workflow_scans_standby": rd, "workflow_scans_primary": pd,
 		"codebase_searches": n, "codebase_scans_primary": cpd, "codebase_scans_standby": crd}
 }
