@@ -68,10 +68,6 @@ func newStack(t *testing.T) *stack {
 	s.wdb = s.primary.CreateDatabase(t, "workflow_mcp")
 	dbtest.Migrate(t, s.cdb, migrations.Codebase())
 	dbtest.Migrate(t, s.wdb, migrations.Workflow())
-	// pg_basebackup begins with a spread checkpoint, paced over minutes
-	// when the migrations left buffers dirty; an immediate one first
-	// leaves it nothing to write.
-	checkpoint(t, s.cdb)
 	s.replica = s.primary.NewReplica(t)
 	s.crdb, s.wrdb = s.replica.URL("codebase_mcp"), s.replica.URL("workflow_mcp")
 
@@ -83,18 +79,6 @@ func newStack(t *testing.T) *stack {
 	s.wf = []*server{startServer(t, workflow, 0, wfArgs...), startServer(t, workflow, 0, wfArgs...)}
 	s.wfLB = startNginx(t, map[string][]*server{"workflow_mcp": s.wf}).URL["workflow_mcp"]
 	return s
-}
-
-// checkpoint runs CHECKPOINT on dsn's cluster.
-func checkpoint(t *testing.T, dsn string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	conn := connect(t, ctx, dsn)
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CHECKPOINT"); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // figures collects what the test measured, written to SCALE_OUT (JSON)

@@ -44,12 +44,6 @@ func newReplicated(t *testing.T) *replicated {
 		t.Fatal(err)
 	}
 	t.Cleanup(p.Close)
-	// pg_basebackup starts with a spread checkpoint, paced over minutes
-	// when buffers are dirty; an immediate one first leaves it nothing to
-	// write.
-	if _, err := p.Pgx().Exec(ctx, "CHECKPOINT"); err != nil {
-		t.Fatal(err)
-	}
 	standby := cluster.NewReplica(t)
 	rcfg := fast
 	rcfg.DSN, rcfg.Replica = standby.URL("codebase"), true
@@ -82,23 +76,7 @@ func (rp *replicated) replay(t *testing.T, on bool) {
 // wrote so far.
 func (rp *replicated) caughtUp(t *testing.T) {
 	t.Helper()
-	ctx := context.Background()
-	var lsn string
-	if err := rp.primary.Pgx().QueryRow(ctx, "SELECT pg_current_wal_insert_lsn()::text").Scan(&lsn); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		var done bool
-		err := rp.replica.Pgx().QueryRow(ctx, "SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn", lsn).Scan(&done)
-		if err == nil && done {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the standby did not replay up to %s: %v", lsn, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	dbtest.WaitReplayed(t, rp.primaryD, rp.standby.URL("codebase"))
 }
 
 // paths returns the file paths of a search's hits.

@@ -28,10 +28,6 @@ func newRouted(t *testing.T) *routed {
 	dsn := primary.CreateDatabase(t, "workflow")
 	dbtest.Migrate(t, dsn, migrations.Workflow())
 	t.Logf("primary ready in %s", time.Since(start))
-	// pg_basebackup starts with a spread checkpoint, paced over minutes
-	// when buffers are dirty; an immediate one first leaves it nothing to
-	// write.
-	checkpoint(t, dsn)
 	replica := primary.NewReplica(t)
 	t.Logf("replica ready in %s", time.Since(start))
 	ctx := context.Background()
@@ -59,20 +55,6 @@ func newRouted(t *testing.T) *routed {
 	return &routed{svc: svc, primary: primary, replica: replica, replicaP: r}
 }
 
-// checkpoint runs CHECKPOINT on the cluster of dsn.
-func checkpoint(t *testing.T, dsn string) {
-	t.Helper()
-	ctx := context.Background()
-	p, err := dbpool.Open(ctx, dbpool.Config{DSN: dsn, MaxConns: 1}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	if _, err := p.Pgx().Exec(ctx, "CHECKPOINT"); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // exec runs sql on the replica directly (outside the pools under test).
 func (rt *routed) exec(t *testing.T, sql string) {
 	t.Helper()
@@ -84,28 +66,7 @@ func (rt *routed) exec(t *testing.T, sql string) {
 // caughtUp waits until the replica has replayed the primary's current WAL.
 func (rt *routed) caughtUp(t *testing.T, primaryDSN string) {
 	t.Helper()
-	ctx := context.Background()
-	var lsn string
-	conn, err := dbpool.Open(ctx, dbpool.Config{DSN: primaryDSN, MaxConns: 1}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if err := conn.Pgx().QueryRow(ctx, "SELECT pg_current_wal_insert_lsn()::text").Scan(&lsn); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		var done bool
-		err := rt.replicaP.Pgx().QueryRow(ctx, "SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn", lsn).Scan(&done)
-		if err == nil && done {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the replica did not replay up to %s: %v", lsn, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	dbtest.WaitReplayed(t, primaryDSN, rt.replica.URL("workflow"))
 }
 
 // The replica's replay is paused, so it holds an older state than the
