@@ -63,12 +63,39 @@ load-full: db ## scenario 4 with the spec's full load profile (2 m ramp to 10, 5
 soak: db ## 1-hour load at 50 clients, sampling RSS, CPU, goroutines and pool utilization (growth in the report)
 	$(DB_ENV); $(GO) run ./test/cmd/validate --profile soak --run 'Scenario4/Ramp'
 
-cover: db ## coverage of the unit and integration tests: bin/coverage/coverage.html and a per-package table
-	mkdir -p $(BIN)/coverage
-	$(DB_ENV); $(GO) test -count=1 -coverprofile=$(BIN)/coverage/coverage.out ./...
-	$(GO) tool cover -html=$(BIN)/coverage/coverage.out -o $(BIN)/coverage/coverage.html
-	$(GO) run ./test/cmd/covertable $(BIN)/coverage/coverage.out | tee $(BIN)/coverage/packages.txt
-	@echo "cover: $(BIN)/coverage/coverage.html and $(BIN)/coverage/packages.txt" >&2
+# Coverage of the server code (the packages the two binaries link; test helpers and test/ tools are
+# not counted) from three sources, merged block by block: the unit and integration tests with
+# -coverpkg (cross-package calls count), the e2e and security suites running coverage binaries
+# (go build -cover, counters in GOCOVERDIR; see test/testbin), and COVER_SCENARIOS=1 adds the
+# scenario suite's ci profile the same way (a few minutes more).
+COVER     := $(BIN)/coverage
+COVER_SCENARIOS ?=
+cover: db ## coverage of unit, integration, e2e and security tests (binaries too): bin/coverage/coverage.html, packages.txt
+	rm -rf $(COVER) && mkdir -p $(COVER)/binaries
+	@echo "cover: unit and integration tests (go test -coverpkg)" >&2
+	mod=$$($(GO) list -m); pkgs=$$($(GO) list -deps ./cmd/codebase-mcp ./cmd/workflow-mcp | grep "^$$mod/" | paste -sd, -); \
+	$(DB_ENV); $(GO) test -count=1 -covermode=count -coverpkg="$$pkgs" -coverprofile=$(COVER)/unit.out ./... \
+	  | sed -E 's/ of statements in .*/ of statements in the server packages/'
+	@echo "cover: e2e and security suites against coverage binaries" >&2
+	$(DB_ENV); COVER_BINARIES_DIR=$(abspath $(COVER))/binaries $(GO) test -count=1 -tags e2e ./test/e2e/... ./test/security/...
+	if [ -n "$(COVER_SCENARIOS)" ]; then \
+	  echo "cover: scenario suite, ci profile, against coverage binaries" >&2; \
+	  $(DB_ENV); COVER_BINARIES_DIR=$(abspath $(COVER))/binaries VALIDATE_PROFILE=ci $(GO) test -count=1 -timeout 40m -tags scenarios ./test/scenarios; \
+	fi
+	@# A server killed (not stopped) writes no counters: say how many runs did.
+	runs=$$(ls $(COVER)/binaries | grep -c '^covcounters\.' || true); \
+	if [ "$$runs" -eq 0 ]; then echo "cover: no server process wrote coverage counters to $(COVER)/binaries" >&2; exit 1; fi; \
+	echo "cover: $$runs server processes wrote coverage counters" >&2
+	$(GO) tool covdata textfmt -i=$(COVER)/binaries -o $(COVER)/binaries.out
+	mod=$$($(GO) list -m); \
+	{ echo "# Statement coverage of the packages linked into codebase-mcp and workflow-mcp."; \
+	  echo "# UNIT: go test -coverpkg ./... (unit and integration tests, real PostgreSQL)."; \
+	  echo "# BINARIES: the binaries built with -cover, run by the e2e and security suites$(if $(COVER_SCENARIOS), and the scenario suite (ci profile))."; \
+	  echo "# COVERAGE: a statement counts as covered if either source ran it."; \
+	  $(GO) run ./test/cmd/covertable -o $(COVER)/coverage.out -trim "$$mod/" unit=$(COVER)/unit.out binaries=$(COVER)/binaries.out; \
+	} | tee $(COVER)/packages.txt
+	$(GO) tool cover -html=$(COVER)/coverage.out -o $(COVER)/coverage.html
+	@echo "cover: $(COVER)/coverage.html and $(COVER)/packages.txt (merged profile: $(COVER)/coverage.out)" >&2
 
 interop: db ## the official TypeScript and Go MCP SDK clients and mcp-go's SSE client against both servers (needs node and npm)
 	$(DB_ENV); $(GO) test -count=1 -tags interop ./test/interop/...
