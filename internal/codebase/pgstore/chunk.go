@@ -150,8 +150,9 @@ func (b *Batch) Encode() error {
 
 // WriteBatch writes b in one transaction: it deletes the old chunks of
 // the batch's files (returning their terms), stores files and chunks with
-// COPY, applies the net change to term_df and lexical_stats, and updates
-// the job's progress. Running it twice has the same effect as once, so a
+// COPY, applies the net change to term_df and lexical_stats (moving the
+// project's lexical generation when any chunk changed), and updates the
+// job's progress. Running it twice has the same effect as once, so a
 // batch whose commit outcome is unknown may be written again. It reports
 // whether someone asked to cancel the job.
 func (s *Store) WriteBatch(ctx context.Context, b Batch) (cancelRequested bool, err error) {
@@ -228,12 +229,17 @@ WHERE f.project_id = $1 AND f.repository_id = $2 AND f.path = t.path`
 		for k := range lens {
 			lens[k] = e.addLen[k] - delLen[k]
 		}
-		if n != 0 || lens != [4]int64{} {
+		// Any chunk written or deleted moves the project's generation, even
+		// when the counts and lengths come out unchanged (an edited file
+		// whose terms changed but not their number): the search service's
+		// in-memory lexicon is keyed by it.
+		if e.nChunks > 0 || nDeleted > 0 {
 			const stats = `
 INSERT INTO lexical_stats (project_id, n_chunks, sum_len) VALUES ($1, $2, $3)
 ON CONFLICT (project_id) DO UPDATE SET n_chunks = lexical_stats.n_chunks + excluded.n_chunks,
 	sum_len = ARRAY[lexical_stats.sum_len[1] + excluded.sum_len[1], lexical_stats.sum_len[2] + excluded.sum_len[2],
-		lexical_stats.sum_len[3] + excluded.sum_len[3], lexical_stats.sum_len[4] + excluded.sum_len[4]]`
+		lexical_stats.sum_len[3] + excluded.sum_len[3], lexical_stats.sum_len[4] + excluded.sum_len[4]],
+	generation = nextval('lexical_generation')`
 			if _, err := tx.Exec(ctx, stats, b.ProjectID, n, lens[:]); err != nil {
 				return fmt.Errorf("lexical stats: %w", err)
 			}

@@ -45,6 +45,45 @@ func (s *Store) IndexState(ctx context.Context, projectID string) (search.IndexS
 	return st, mapErr(err, "index state")
 }
 
+// SearchState returns what a search checks before ranking in one round
+// trip: project and repository existence, chunk count, active index jobs,
+// lexical generation and the associations of q.Words.
+func (s *Store) SearchState(ctx context.Context, q search.StateQuery) (search.State, error) {
+	const qState = `SELECT
+	    EXISTS (SELECT 1 FROM projects WHERE project_id = $1),
+	    $2::uuid IS NULL OR EXISTS (SELECT 1 FROM repositories WHERE project_id = $1 AND repository_id = $2::uuid),
+	    coalesce(ls.n_chunks, 0), coalesce(ls.generation, 0),
+	    (SELECT count(*) FROM index_jobs WHERE project_id = $1 AND status IN ('pending', 'running'))
+	    FROM (SELECT 1) one LEFT JOIN lexical_stats ls ON ls.project_id = $1`
+	var repo *string
+	if q.RepositoryID != "" {
+		repo = &q.RepositoryID
+	}
+	st := search.State{Associations: map[string][]search.Association{}}
+	err := s.do(ctx, "search_state", func(ctx context.Context, c *pgxpool.Conn) error {
+		clear(st.Associations)
+		b := &pgx.Batch{}
+		b.Queue(qState, q.ProjectID, repo)
+		if len(q.Words) > 0 {
+			b.Queue(qAssociations, q.ProjectID, q.Words)
+		}
+		br := c.SendBatch(ctx, b)
+		defer br.Close()
+		if err := br.QueryRow().Scan(&st.ProjectExists, &st.RepositoryExists, &st.Chunks, &st.Generation, &st.ActiveJobs); err != nil {
+			return err
+		}
+		if len(q.Words) == 0 {
+			return nil
+		}
+		rows, err := br.Query()
+		if err != nil {
+			return err
+		}
+		return scanAssociations(rows, st.Associations)
+	})
+	return st, mapErr(err, "search state")
+}
+
 // LexicalStats returns the project's chunk count, summed field lengths and
 // the document frequencies of terms, in one round trip.
 func (s *Store) LexicalStats(ctx context.Context, projectID string, terms []string) (search.Stats, error) {
@@ -312,37 +351,45 @@ func (s *Store) IndexEmbedder(ctx context.Context, projectID string) (string, er
 	return st.Embedder, nil
 }
 
+// qAssociations reads the translation model's terms of the words $2.
+const qAssociations = `SELECT word, terms, probs FROM search_associations WHERE project_id = $1 AND word = ANY($2)`
+
 // Associations returns the translation model's terms for each of words.
 func (s *Store) Associations(ctx context.Context, projectID string, words []string) (map[string][]search.Association, error) {
-	const q = `SELECT word, terms, probs FROM search_associations WHERE project_id = $1 AND word = ANY($2)`
 	out := map[string][]search.Association{}
 	err := s.do(ctx, "search_associations", func(ctx context.Context, c *pgxpool.Conn) error {
-		rows, err := c.Query(ctx, q, projectID, words)
+		clear(out)
+		rows, err := c.Query(ctx, qAssociations, projectID, words)
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var w string
-			var ts []string
-			var ps []float32
-			if err := rows.Scan(&w, &ts, &ps); err != nil {
-				return err
-			}
-			as := make([]search.Association, 0, len(ts))
-			for i := range ts {
-				if i < len(ps) {
-					as = append(as, search.Association{Term: ts[i], P: float64(ps[i])})
-				}
-			}
-			out[w] = as
-		}
-		return rows.Err()
+		return scanAssociations(rows, out)
 	})
 	if err != nil {
 		return nil, mapErr(err, "term associations")
 	}
 	return out, nil
+}
+
+// scanAssociations reads rows of qAssociations into out and closes them.
+func scanAssociations(rows pgx.Rows, out map[string][]search.Association) error {
+	defer rows.Close()
+	for rows.Next() {
+		var w string
+		var ts []string
+		var ps []float32
+		if err := rows.Scan(&w, &ts, &ps); err != nil {
+			return err
+		}
+		as := make([]search.Association, 0, len(ts))
+		for i := range ts {
+			if i < len(ps) {
+				as = append(as, search.Association{Term: ts[i], P: float64(ps[i])})
+			}
+		}
+		out[w] = as
+	}
+	return rows.Err()
 }
 
 // ReplaceAssociations stores m as the project's translation model in one
@@ -407,7 +454,8 @@ func (s *Store) TrainingDocs(ctx context.Context, projectID string, fn func(doc 
 
 // RefreshGenerated records which of the project's files begin with a
 // "Code generated ... DO NOT EDIT" (or "@generated") header in their first
-// 2,000 bytes, for the generated-file prior; it returns how many do.
+// 2,000 bytes, for the generated-file prior, and moves the project's
+// lexical generation; it returns how many files are generated.
 func (s *Store) RefreshGenerated(ctx context.Context, projectID string) (int, error) {
 	const q = `INSERT INTO search_generated_files (project_id, repository_id, path)
 	    SELECT project_id, repository_id, path FROM files
@@ -422,7 +470,12 @@ func (s *Store) RefreshGenerated(ctx context.Context, projectID string) (int, er
 			return err
 		}
 		tag, err := tx.Exec(ctx, q, projectID)
+		if err != nil {
+			return err
+		}
 		n = tag.RowsAffected()
+		// The flags feed the ranking prior, which in-memory lexicons copy.
+		_, err = tx.Exec(ctx, `UPDATE lexical_stats SET generation = nextval('lexical_generation') WHERE project_id = $1`, projectID)
 		return err
 	})
 	return int(n), mapErr(err, "generated files")

@@ -2,20 +2,25 @@ package search_test
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/mcp-memory/servers/internal/codebase/chunk"
 	"github.com/mcp-memory/servers/internal/codebase/fixture"
 	"github.com/mcp-memory/servers/internal/codebase/search"
 	"github.com/mcp-memory/servers/internal/codebase/search/searchtest"
+	"github.com/mcp-memory/servers/test/cputime"
 )
 
 // BenchmarkSearch_GenRepo10k measures search latency on the generated
@@ -94,11 +99,17 @@ func benchGenRepo(b *testing.B, files, clients int) {
 	}
 	b.ResetTimer()
 	var all []time.Duration
+	cpu0, pg0 := cputime.Used(), backendCPU(b, e)
 	for i := 0; i < b.N; i++ {
 		lat := runClients(b, svc, queries, clients)
 		all = append(all, lat...)
 	}
 	b.StopTimer()
+	goCPU, pgCPU := cputime.Used()-cpu0, backendCPU(b, e)-pg0
+	// CPU per search: this process plus the PostgreSQL backends serving
+	// this test database, so the figure holds under other processes' load.
+	b.ReportMetric(float64(goCPU.Microseconds())/1000/float64(len(all)), "go-cpu-ms/op")
+	b.ReportMetric(float64(pgCPU.Microseconds())/1000/float64(len(all)), "pg-cpu-ms/op")
 	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
 	pct := func(p float64) float64 {
 		return float64(all[min(len(all)-1, int(p*float64(len(all))))].Microseconds()) / 1000
@@ -107,6 +118,39 @@ func benchGenRepo(b *testing.B, files, clients int) {
 	b.ReportMetric(pct(0.95), "p95-ms")
 	b.ReportMetric(pct(0.99), "p99-ms")
 	b.ReportMetric(float64(len(l.Chunks)), "chunks")
+}
+
+// backendCPU sums the CPU time of the PostgreSQL backends connected to
+// the test database (read from /proc: the benchmark needs the server on
+// this machine; elsewhere it reports 0).
+func backendCPU(b *testing.B, e *env) time.Duration {
+	rows, err := e.conn.Query(context.Background(),
+		`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	pids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	if err != nil {
+		b.Fatal(err)
+	}
+	var total time.Duration
+	for _, pid := range pids {
+		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		// Fields after the command name (which may hold spaces): utime and
+		// stime are the 12th and 13th, in clock ticks of 10 ms.
+		s := string(data)
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+		if len(f) < 13 {
+			continue
+		}
+		ut, _ := strconv.ParseInt(f[11], 10, 64)
+		st, _ := strconv.ParseInt(f[12], 10, 64)
+		total += time.Duration(ut+st) * 10 * time.Millisecond
+	}
+	return total
 }
 
 // runClients sends queries from clients goroutines and returns each

@@ -91,3 +91,58 @@ type Row struct {
 	// RepositoryPath is the repository's absolute root on the indexing host.
 	RepositoryPath string
 }
+
+// StateQuery asks for a project's state before a search.
+type StateQuery struct {
+	ProjectID string
+	// RepositoryID, when not empty, is checked to be the project's.
+	RepositoryID string
+	// Words are the query terms whose learnt associations to return.
+	Words []string
+}
+
+// State is what a search needs to know about a project before ranking,
+// read in one round trip by [Store.SearchState].
+type State struct {
+	ProjectExists bool
+	// RepositoryExists is true when the query named no repository or one
+	// of the project's.
+	RepositoryExists bool
+	IndexState
+	// Generation identifies the project's lexical index: it changes in the
+	// transaction of every change of the project's chunks or generated-file
+	// flags, and is 0 when nothing was indexed.
+	Generation int64
+	// Associations are the learnt code terms of the query's words.
+	Associations map[string][]Association
+}
+
+// LexiconHeader describes a project's lexical index as of the snapshot its
+// [LexiconChunk]s are read in.
+type LexiconHeader struct {
+	Generation int64
+	// N and SumLen are the collection statistics of [Stats].
+	N      int64
+	SumLen [Classes]int64
+	// Generated lists the files whose header says they are generated.
+	Generated []FileKey
+}
+
+// LexiconChunk is one chunk as the in-memory lexicon is built from it.
+type LexiconChunk struct {
+	ChunkID      string
+	RepositoryID string
+	FilePath     string
+	Language     string
+	Kind         string
+	Symbol       string
+	StartLine    int
+	EndLine      int
+	FieldLen     [Classes]int
+	// TSV is the chunk's tsvector in PostgreSQL's binary format
+	// (tsvectorsend, the format terms.Doc.AppendTSVectorBinary writes): an
+	// int32 lexeme count, then per lexeme its bytes, a NUL, a uint16
+	// position count and per position a uint16 with the class in the top
+	// two bits (3 = A ... 0 = D), in position order.
+	TSV []byte
+}

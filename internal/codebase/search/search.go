@@ -11,6 +11,7 @@ package search
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -30,11 +31,15 @@ import (
 type Store interface {
 	// ProjectExists reports whether projectID exists.
 	ProjectExists(ctx context.Context, projectID string) (bool, error)
-	// RepositoryExists reports whether repositoryID belongs to projectID.
-	RepositoryExists(ctx context.Context, projectID, repositoryID string) (bool, error)
-	// IndexState returns how many chunks the project holds and how many of
-	// its index jobs are pending or running.
-	IndexState(ctx context.Context, projectID string) (IndexState, error)
+	// SearchState returns, in one round trip, whether the project (and
+	// the repository asked for) exists, its chunk count, active index
+	// jobs, lexical generation and the associations of q.Words.
+	SearchState(ctx context.Context, q StateQuery) (State, error)
+	// ReadLexicon reads the project's lexical index in one snapshot: it
+	// calls header once, then chunk for every chunk of the project (the
+	// chunk and its TSV are valid during the call only). An error from a
+	// callback stops the read and is returned.
+	ReadLexicon(ctx context.Context, projectID string, header func(LexiconHeader) error, chunk func(*LexiconChunk) error) error
 	// LexicalStats returns the collection statistics BM25F needs and the
 	// document frequency of each of terms (absent terms have df 0).
 	LexicalStats(ctx context.Context, projectID string, terms []string) (Stats, error)
@@ -50,8 +55,6 @@ type Store interface {
 	// IndexEmbedder returns the name of the embedder the project's index was
 	// built with ("" when unknown).
 	IndexEmbedder(ctx context.Context, projectID string) (string, error)
-	// Associations returns the learnt code terms of each of words.
-	Associations(ctx context.Context, projectID string, words []string) (map[string][]Association, error)
 	// ChunkRows returns the full rows of ids within projectID (all projects
 	// when projectID is empty), with their file's freshness data; missing ids
 	// are absent from the map.
@@ -84,14 +87,22 @@ type Config struct {
 	VectorWeight float64
 	// Rank holds the scoring constants.
 	Rank RankConfig
+	// CacheBytes caps the memory of the in-memory lexicons that answer the
+	// lexical channel without PostgreSQL's ranking (default 512 MiB, enough
+	// for a project of several hundred thousand chunks; a project that does
+	// not fit is searched on PostgreSQL). Negative turns the cache off.
+	CacheBytes int64
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
 
 // DefaultConfig returns the configuration measured in docs/search-quality.md.
 func DefaultConfig() Config {
-	return Config{Candidates: 500, MatchBudget: 5000, VectorWeight: -1, Rank: DefaultRankConfig()}
+	return Config{Candidates: 500, MatchBudget: 5000, VectorWeight: -1, Rank: DefaultRankConfig(), CacheBytes: DefaultCacheBytes}
 }
+
+// DefaultCacheBytes is the default [Config.CacheBytes].
+const DefaultCacheBytes = 512 << 20
 
 // Service answers searches and chunk lookups.
 type Service struct {
@@ -100,10 +111,12 @@ type Service struct {
 	embedder codebase.Embedder
 	log      *slog.Logger
 	metrics  *metrics
+	cache    *lexCache // nil when off
 }
 
 // New returns a search service. embedder may be nil (lexical search only).
-// Metrics are registered on reg.
+// Metrics are registered on reg. [Service.Close] stops its background
+// cache builds.
 func New(cfg Config, store Store, embedder codebase.Embedder, log *slog.Logger, reg prometheus.Registerer) *Service {
 	def := DefaultConfig()
 	if cfg.Candidates <= 0 {
@@ -118,13 +131,20 @@ func New(cfg Config, store Store, embedder codebase.Embedder, log *slog.Logger, 
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.CacheBytes == 0 {
+		cfg.CacheBytes = def.CacheBytes
+	}
 	if cfg.VectorWeight < 0 {
 		cfg.VectorWeight = 1
 		if embedder == nil || isHashedEmbedder(embedder.Name()) {
 			cfg.VectorWeight = 0
 		}
 	}
-	return &Service{cfg: cfg, store: store, embedder: embedder, log: log, metrics: newMetrics(reg)}
+	s := &Service{cfg: cfg, store: store, embedder: embedder, log: log, metrics: newMetrics(reg)}
+	if cfg.CacheBytes > 0 {
+		s.cache = newLexCache(s, cfg.CacheBytes)
+	}
+	return s
 }
 
 // isHashedEmbedder reports whether name is the builtin feature-hashing
@@ -137,6 +157,8 @@ func isHashedEmbedder(name string) bool {
 // timings are the per-stage durations logged with each search.
 type timings struct {
 	check, stats, candidates, rank, vector, rows time.Duration
+	// cached is true when the project's in-memory lexicon answered.
+	cached bool
 }
 
 // Search runs q. Returns VALIDATION_ERROR for bad input, NOT_FOUND for an
@@ -169,27 +191,21 @@ func (s *Service) search(ctx context.Context, q Query) (Result, error) {
 	if len(qt) == 0 {
 		return Result{}, apperr.Invalid("query", "has no words or identifiers to search for: %q", q.Text)
 	}
-	ok, err := s.store.ProjectExists(ctx, q.ProjectID)
+	sq := StateQuery{ProjectID: q.ProjectID, RepositoryID: f.RepositoryID}
+	if s.cfg.Rank.Translation > 0 {
+		sq.Words = qt
+	}
+	state, err := s.store.SearchState(ctx, sq)
 	if err != nil {
 		return Result{}, fmt.Errorf("search: %w", err)
 	}
-	if !ok {
+	if !state.ProjectExists {
 		return Result{}, apperr.New(apperr.NotFound, "project %q does not exist", q.ProjectID).
 			WithDetails(map[string]any{"project_id": q.ProjectID})
 	}
-	if f.RepositoryID != "" {
-		ok, err := s.store.RepositoryExists(ctx, q.ProjectID, f.RepositoryID)
-		if err != nil {
-			return Result{}, fmt.Errorf("search: %w", err)
-		}
-		if !ok {
-			return Result{}, apperr.New(apperr.NotFound, "repository %s is not in project %q", f.RepositoryID, q.ProjectID).
-				WithDetails(map[string]any{"repository_id": f.RepositoryID})
-		}
-	}
-	state, err := s.store.IndexState(ctx, q.ProjectID)
-	if err != nil {
-		return Result{}, fmt.Errorf("search: %w", err)
+	if !state.RepositoryExists {
+		return Result{}, apperr.New(apperr.NotFound, "repository %s is not in project %q", f.RepositoryID, q.ProjectID).
+			WithDetails(map[string]any{"repository_id": f.RepositoryID})
 	}
 	res := Result{ProjectID: q.ProjectID, IndexStatus: IndexReady}
 	switch {
@@ -205,7 +221,7 @@ func (s *Service) search(ctx context.Context, q Query) (Result, error) {
 		return res, nil
 	}
 
-	rs, matched, vecNote, err := s.rank(ctx, q, f, qt, &tm)
+	rs, matched, vecNote, err := s.rank(ctx, q, f, qt, &state, &tm)
 	if err != nil {
 		return Result{}, err
 	}
@@ -275,7 +291,7 @@ func (s *Service) search(ctx context.Context, q Query) (Result, error) {
 			"max_tokens %d: content was trimmed and %d result(s) omitted; raise max_tokens or lower limit for more", q.MaxTokens, omitted))
 	}
 	s.log.DebugContext(ctx, "search", "context", map[string]any{
-		"project_id": q.ProjectID, "terms": len(qt), "candidates": matched, "results": len(hits),
+		"project_id": q.ProjectID, "terms": len(qt), "candidates": matched, "results": len(hits), "cached": tm.cached,
 		"check_ms": ms(tm.check), "stats_ms": ms(tm.stats), "candidates_ms": ms(tm.candidates),
 		"rank_ms": ms(tm.rank), "vector_ms": ms(tm.vector), "rows_ms": ms(tm.rows)})
 	return res, nil
@@ -284,28 +300,52 @@ func (s *Service) search(ctx context.Context, q Query) (Result, error) {
 // rank runs the lexical and vector channels and returns the fused ranking,
 // best first, with the number of lexical candidates and a note when the
 // vector channel could not be used.
-func (s *Service) rank(ctx context.Context, q Query, f Filter, qt []string, tm *timings) ([]*ranked, int, string, error) {
+func (s *Service) rank(ctx context.Context, q Query, f Filter, qt []string, state *State, tm *timings) ([]*ranked, int, string, error) {
 	rc := &s.cfg.Rank
+	assoc := state.Associations
 	t := time.Now()
-	st, err := s.store.LexicalStats(ctx, q.ProjectID, qt)
-	if err != nil {
-		return nil, 0, "", fmt.Errorf("search: %w", err)
-	}
-	var assoc map[string][]Association
-	if rc.Translation > 0 {
-		if assoc, err = s.store.Associations(ctx, q.ProjectID, qt); err != nil {
-			return nil, 0, "", fmt.Errorf("search: %w", err)
+	var lx *lexicon
+	if s.cache != nil {
+		lx = s.cache.get(q.ProjectID, state.Generation)
+		// No build while an index job runs: each of its batches changes
+		// the generation, and searches meanwhile are answered by PostgreSQL.
+		if lx == nil && state.Chunks > 0 && state.ActiveJobs == 0 {
+			s.cache.refresh(q.ProjectID, state.Generation, state.Chunks)
 		}
 	}
-	tm.stats = time.Since(t)
-
-	t = time.Now()
-	cands, err := s.store.LexicalCandidates(ctx, CandidateQuery{
-		Filter: f, MatchTerms: matchTerms(qt, &st, s.cfg.MatchBudget), ScoreTerms: scoreTerms(qt, assoc), Limit: s.cfg.Candidates})
-	if err != nil {
-		return nil, 0, "", fmt.Errorf("search: %w", err)
+	var st Stats
+	var cands []Candidate
+	if lx != nil {
+		st = lx.stats(qt)
+		tm.stats = time.Since(t)
+		t = time.Now()
+		var err error
+		cands, err = lx.candidates(CandidateQuery{
+			Filter: f, MatchTerms: matchTerms(qt, &st, s.cfg.MatchBudget), ScoreTerms: scoreTerms(qt, assoc), Limit: s.cfg.Candidates})
+		switch {
+		case errors.Is(err, errFilterUnsupported):
+			lx = nil
+		case err != nil:
+			return nil, 0, "", fmt.Errorf("search: %w", err)
+		default:
+			tm.cached = true
+		}
+		tm.candidates = time.Since(t)
 	}
-	tm.candidates = time.Since(t)
+	if lx == nil {
+		var err error
+		if st, err = s.store.LexicalStats(ctx, q.ProjectID, qt); err != nil {
+			return nil, 0, "", fmt.Errorf("search: %w", err)
+		}
+		tm.stats = time.Since(t)
+		t = time.Now()
+		cands, err = s.store.LexicalCandidates(ctx, CandidateQuery{
+			Filter: f, MatchTerms: matchTerms(qt, &st, s.cfg.MatchBudget), ScoreTerms: scoreTerms(qt, assoc), Limit: s.cfg.Candidates})
+		if err != nil {
+			return nil, 0, "", fmt.Errorf("search: %w", err)
+		}
+		tm.candidates = time.Since(t)
+	}
 
 	t = time.Now()
 	qs := querySymbols(q.Text)

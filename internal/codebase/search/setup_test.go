@@ -51,5 +51,7 @@ func newEnv(tb testing.TB) *env {
 func (e *env) service(tb testing.TB, cfg search.Config, emb codebase.Embedder) *search.Service {
 	tb.Helper()
 	e.reg = prometheus.NewRegistry()
-	return search.New(cfg, e.store, emb, e.log, e.reg)
+	s := search.New(cfg, e.store, emb, e.log, e.reg)
+	tb.Cleanup(s.Close)
+	return s
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"time"
 
@@ -174,6 +175,11 @@ func (s *Service) Train(ctx context.Context, projectID, repositoryID string) err
 	s.log.InfoContext(ctx, "search_model_trained", "context", map[string]any{
 		"project_id": projectID, "repository_id": repositoryID, "documented_chunks": tr.nChunks,
 		"words": len(m), "generated_files": gen, "duration_ms": time.Since(start).Milliseconds()})
+	// The index changed (and RefreshGenerated moved its generation): load
+	// the new lexicon now, so the first searches after indexing find it.
+	if s.cache != nil {
+		s.cache.refresh(projectID, 0, 0)
+	}
 	return nil
 }
 
@@ -181,12 +187,13 @@ func (s *Service) Train(ctx context.Context, projectID, repositoryID string) err
 // It indexes the model by code term, so a candidate costs time in
 // proportion to the query-related terms it holds, not to the model's size.
 type translator struct {
-	qt  []string
-	idx map[string]int // query term -> position
-	rev map[string][]wordP
-	pc  []float64 // P(w|C) per query term
-	buf []float64
-	rc  *RankConfig
+	qt   []string
+	idx  map[string]int // query term -> position
+	rev  map[string][]wordP
+	pc   []float64 // P(w|C) per query term
+	buf  []float64
+	keys []string
+	rc   *RankConfig
 }
 
 type wordP struct {
@@ -221,7 +228,18 @@ func (t *translator) score(c *Candidate) float64 {
 	rc := t.rc
 	tr := t.buf
 	clear(tr)
-	for term, tf := range c.TF {
+	// In term order, so the sums (and the ranking) do not depend on map
+	// iteration order.
+	keys := t.keys[:0]
+	for term := range c.TF {
+		if _, ok := t.rev[term]; ok {
+			keys = append(keys, term)
+		}
+	}
+	slices.Sort(keys)
+	t.keys = keys
+	for _, term := range keys {
+		tf := c.TF[term]
 		code := float64(tf[0] + tf[2])
 		if code == 0 {
 			continue

@@ -54,7 +54,8 @@ type ChunkFunc func(ctx context.Context, language string, src []byte) []codebase
 
 // Load writes files into the database at conn: project, repository, files
 // and chunks with their tsvector and field lengths, then adds to term_df
-// and lexical_stats. When emb is not nil every chunk gets an embedding and
+// and lexical_stats (moving the project's lexical generation, as the index
+// service's writes do). When emb is not nil every chunk gets an embedding and
 // index_settings records the embedder.
 func Load(ctx context.Context, tb testing.TB, conn *pgx.Conn, r Repo, files []Source, chunk ChunkFunc, emb codebase.Embedder) Loaded {
 	tb.Helper()
@@ -159,7 +160,8 @@ func Load(ctx context.Context, tb testing.TB, conn *pgx.Conn, r Repo, files []So
 	_, err = tx.Exec(ctx, `INSERT INTO lexical_stats (project_id, n_chunks, sum_len) VALUES ($1, $2, $3)
 	    ON CONFLICT (project_id) DO UPDATE SET n_chunks = lexical_stats.n_chunks + excluded.n_chunks,
 	    sum_len = ARRAY[lexical_stats.sum_len[1] + excluded.sum_len[1], lexical_stats.sum_len[2] + excluded.sum_len[2],
-	                    lexical_stats.sum_len[3] + excluded.sum_len[3], lexical_stats.sum_len[4] + excluded.sum_len[4]]`,
+	                    lexical_stats.sum_len[3] + excluded.sum_len[3], lexical_stats.sum_len[4] + excluded.sum_len[4]],
+	    generation = nextval('lexical_generation')`,
 		r.ProjectID, int64(len(chunkRows)), sumLen[:])
 	must(err, "lexical_stats")
 	_, err = tx.Exec(ctx, `UPDATE repositories SET file_count = $3, chunk_count = $4 WHERE project_id = $1 AND repository_id = $2`,
