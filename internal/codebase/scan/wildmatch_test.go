@@ -75,7 +75,7 @@ func TestScan_WildmatchEdgesMatchGit(t *testing.T) {
 			name: "wildcards stop at slashes",
 			files: map[string]string{
 				".gitignore": "qq/a?b\ns/a*c\ncl/[[:alpha\nbs/a[\\\ntail/a*\n",
-				"qq/a/b":      "x", "qq/axb": "x",
+				"qq/a/b":     "x", "qq/axb": "x",
 				"s/ab/c": "x", "s/abc": "x", "s/abxc": "x",
 				"cl/[[:alpha": "x", "cl/a": "x",
 				"bs/a[\\": "x", "bs/ab": "x",
