@@ -2,8 +2,8 @@ package workflow_test
 
 import (
 	"context"
-	"errors"
 	"testing"
+	"time"
 
 	"github.com/mcp-memory/servers/internal/apperr"
 	"github.com/mcp-memory/servers/internal/platform/dbtest"
@@ -100,21 +100,38 @@ func TestService_DatabaseDown(t *testing.T) {
 	}
 
 	cluster.Start(t)
-	got := must[workflow.WorkItemView](t)(svc.GetWorkItem(ctx, "", a.ID))
+	// Pooled connections died with the server: calls may answer
+	// Unavailable ("reconnecting, retry shortly") until the pool has
+	// replaced them; retry them as a client would.
+	retry := func(call func() error) error {
+		for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+			err := call()
+			if apperr.CodeOf(err) != apperr.Unavailable || time.Now().After(deadline) {
+				return err
+			}
+		}
+	}
+	var got workflow.WorkItemView
+	if err := retry(func() (err error) { got, err = svc.GetWorkItem(ctx, "", a.ID); return err }); err != nil {
+		t.Fatalf("after the outage: GetWorkItem: %v", err)
+	}
 	if got.Title != "a" || got.Version != a.Version {
 		t.Errorf("after the outage: work item %q v%d, want %q v%d (an update half-applied?)", got.Title, got.Version, "a", a.Version)
 	}
-	if _, err := svc.GetWorkItem(ctx, "", b.ID); err != nil {
+	if err := retry(func() error { _, err := svc.GetWorkItem(ctx, "", b.ID); return err }); err != nil {
 		t.Errorf("after the outage: the work item whose delete failed is gone: %v", err)
 	}
-	l := must[workflow.List[workflow.Deployment]](t)(svc.ListDeployments(ctx, workflow.DeploymentFilter{}, workflow.Page{}))
-	if len(l.Items) != 0 {
-		t.Errorf("after the outage: %d deployments recorded, want 0", len(l.Items))
+	var l workflow.List[workflow.Deployment]
+	if err := retry(func() (err error) {
+		l, err = svc.ListDeployments(ctx, workflow.DeploymentFilter{}, workflow.Page{})
+		return err
+	}); err != nil || len(l.Items) != 0 {
+		t.Errorf("after the outage: %d deployments recorded (%v), want 0", len(l.Items), err)
 	}
-	if _, err := svc.CreateProject(ctx, "other", ""); err != nil {
+	if err := retry(func() error { _, err := svc.CreateProject(ctx, "other", ""); return err }); err != nil {
 		t.Errorf("after the outage: CreateProject: %v", err)
 	}
-	if _, err := svc.AddWorkItemDependency(ctx, "", a.ID, b.ID, "blocks"); errors.Is(err, context.Canceled) || err != nil {
+	if err := retry(func() error { _, err := svc.AddWorkItemDependency(ctx, "", a.ID, b.ID, "blocks"); return err }); err != nil {
 		t.Errorf("after the outage: AddWorkItemDependency: %v", err)
 	}
 }
