@@ -12,7 +12,7 @@ func CachedCandidates(s *Service, projectID string, q CandidateQuery, terms []st
 	if e == nil {
 		return nil, Stats{}, errors.New("no lexicon in the cache")
 	}
-	c, err := e.lx.candidates(q)
+	c, _, err := e.lx.candidates(q)
 	return c, e.lx.stats(terms), err
 }
 

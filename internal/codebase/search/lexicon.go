@@ -59,10 +59,12 @@ type lexicon struct {
 
 // lexFile is a file of the lexicon's project.
 type lexFile struct {
-	repo      uint32
-	path      string
-	language  string
-	generated bool
+	repo     uint32
+	path     string
+	language string
+	// generated is the header flag (search_generated_files); testPath and
+	// generatedPath are isTestPath and isGeneratedPath of the path.
+	generated, testPath, generatedPath bool
 }
 
 // errLexiconTooLarge stops a build whose lexicon would exceed the cache.
@@ -169,7 +171,8 @@ func (b *lexBuilder) add(c *LexiconChunk) error {
 		}
 		fi = uint32(len(lx.files))
 		b.fileIdx[fk] = fi
-		lx.files = append(lx.files, lexFile{repo: ri, path: c.FilePath, language: lang, generated: b.gen[fk]})
+		lx.files = append(lx.files, lexFile{repo: ri, path: c.FilePath, language: lang, generated: b.gen[fk],
+			testPath: isTestPath(c.FilePath), generatedPath: isGeneratedPath(c.FilePath)})
 	}
 	ki, ok := b.kindIdx[c.Kind]
 	if !ok {
@@ -380,6 +383,7 @@ func (lx *lexicon) tf(k uint32) [Classes]int {
 // lexScratch is one search's working memory over a lexicon.
 type lexScratch struct {
 	acc     []float32 // rank accumulator per chunk; 0 = not matched
+	slot    []int32   // per chunk: 1 + its index among the candidates, 0 for none
 	touched []uint32
 	fileOK  []int8 // per file: 0 not checked yet, 1 passes the filter, -1 fails
 	picked  []rankedDoc
@@ -466,18 +470,18 @@ func (ff *fileFilter) pass(lx *lexicon, f *lexFile) bool {
 // passing q.Filter that hold any of q.MatchTerms, the best q.Limit by
 // PostgreSQL's ts_rank('{0.03, 0.03, 0.25, 1}', tsv, query, 1) and then
 // chunk id (byte order, as under the C collation), with the per-class
-// frequencies of q.ScoreTerms.
-func (lx *lexicon) candidates(q CandidateQuery) ([]Candidate, error) {
+// frequencies of q.ScoreTerms, and each candidate's file.
+func (lx *lexicon) candidates(q CandidateQuery) ([]Candidate, []*lexFile, error) {
 	if len(q.MatchTerms) == 0 || q.Limit <= 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	ff, err := compileFilter(q.Filter)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	sc, _ := lx.scratch.Get().(*lexScratch)
 	if sc == nil {
-		sc = &lexScratch{acc: make([]float32, lx.chunks()), fileOK: make([]int8, len(lx.files))}
+		sc = &lexScratch{acc: make([]float32, lx.chunks()), slot: make([]int32, lx.chunks()), fileOK: make([]int8, len(lx.files))}
 	}
 	defer lx.scratch.Put(sc)
 	defer func() {
@@ -548,9 +552,11 @@ func (lx *lexicon) candidates(q CandidateQuery) ([]Candidate, error) {
 	slices.SortFunc(top, better)
 
 	out := make([]Candidate, len(top))
+	files := make([]*lexFile, len(top))
 	for i, r := range top {
 		d := r.doc
 		f := &lx.files[lx.file[d]]
+		files[i] = f
 		c := &out[i]
 		c.ChunkID, c.Symbol = lx.id(d), lx.symbol(d)
 		c.RepositoryID, c.FilePath, c.Generated = lx.repos[f.repo], f.path, f.generated
@@ -561,8 +567,8 @@ func (lx *lexicon) candidates(q CandidateQuery) ([]Candidate, error) {
 		}
 		c.TF = map[string][Classes]int{}
 	}
-	lx.scoreTF(out, top, q.ScoreTerms)
-	return out, nil
+	lx.scoreTF(out, top, q.ScoreTerms, sc.slot)
+	return out, files, nil
 }
 
 // selectTop moves the n best of rs (by cmp) to its front and returns them,
@@ -610,14 +616,20 @@ func selectTop(rs []rankedDoc, n int, cmp func(a, b rankedDoc) int) []rankedDoc 
 }
 
 // scoreTF fills the frequencies of terms in the candidates out (whose
-// chunk indexes are top's): per term, a galloping walk of its postings
-// over the candidates in chunk order.
-func (lx *lexicon) scoreTF(out []Candidate, top []rankedDoc, terms []string) {
-	order := make([]int, len(top))
-	for i := range order {
-		order[i] = i
+// chunk indexes are top's). A term with few postings walks them and finds
+// the candidates through slot (zero on entry and on return); a term with
+// many gallops through its postings from one candidate to the next in
+// chunk order.
+func (lx *lexicon) scoreTF(out []Candidate, top []rankedDoc, terms []string, slot []int32) {
+	for i, r := range top {
+		slot[r.doc] = int32(i + 1)
 	}
-	slices.SortFunc(order, func(a, b int) int { return int(top[a].doc) - int(top[b].doc) })
+	defer func() {
+		for _, r := range top {
+			slot[r.doc] = 0
+		}
+	}()
+	var order []int // candidates in chunk order, made when a term needs it
 	seen := make(map[string]bool, len(terms))
 	for _, t := range terms {
 		if seen[t] {
@@ -628,8 +640,23 @@ func (lx *lexicon) scoreTF(out []Candidate, top []rankedDoc, terms []string) {
 		if !ok {
 			continue
 		}
-		docs := lx.pDoc[lx.start[id]:lx.start[id+1]]
 		base := lx.start[id]
+		docs := lx.pDoc[base:lx.start[id+1]]
+		if len(docs) <= 8*len(top) {
+			for k, d := range docs {
+				if i := slot[d]; i > 0 {
+					out[i-1].TF[t] = lx.tf(base + uint32(k))
+				}
+			}
+			continue
+		}
+		if order == nil {
+			order = make([]int, len(top))
+			for i := range order {
+				order[i] = i
+			}
+			slices.SortFunc(order, func(a, b int) int { return int(top[a].doc) - int(top[b].doc) })
+		}
 		lo := 0
 		for _, i := range order {
 			d := top[i].doc
@@ -648,8 +675,7 @@ func (lx *lexicon) scoreTF(out []Candidate, top []rankedDoc, terms []string) {
 			if lo >= len(docs) {
 				break
 			}
-			found := docs[lo] == d
-			if found {
+			if docs[lo] == d {
 				out[i].TF[t] = lx.tf(base + uint32(lo))
 			}
 		}

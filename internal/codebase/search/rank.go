@@ -3,7 +3,7 @@ package search
 import (
 	"path"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/mcp-memory/servers/internal/codebase"
@@ -92,18 +92,20 @@ func looksLikeIdentifier(w string) bool {
 	return false
 }
 
-func normSymbol(s string) string {
-	var b strings.Builder
+func normSymbol(s string) string { return string(appendNormSymbol(nil, s)) }
+
+// appendNormSymbol appends s lower-cased, letters and digits only.
+func appendNormSymbol(dst []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
 		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
-			b.WriteByte(c)
+			dst = append(dst, c)
 		case c >= 'A' && c <= 'Z':
-			b.WriteByte(c + 'a' - 'A')
+			dst = append(dst, c+'a'-'A')
 		}
 	}
-	return b.String()
+	return dst
 }
 
 // definitionLevel rates how exactly chunk c defines a symbol the query
@@ -123,14 +125,17 @@ func definitionLevel(c *Candidate, sq symbolQuery) float64 {
 	if i := strings.LastIndexAny(c.Symbol, ".:#"); i >= 0 {
 		last = c.Symbol[i+1:]
 	}
+	// The normalised forms go through a stack buffer: the map lookups with
+	// string(buf) do not allocate.
+	var buf [128]byte
 	switch {
 	case sq.exact[c.Symbol]:
 		return 2
 	case sq.exact[last]:
 		return 1.5
-	case sq.norm[normSymbol(c.Symbol)]:
+	case sq.norm[string(appendNormSymbol(buf[:0], c.Symbol))]:
 		return 1
-	case sq.norm[normSymbol(last)]:
+	case sq.norm[string(appendNormSymbol(buf[:0], last))]:
 		return 0.5
 	}
 	return 0
@@ -150,11 +155,17 @@ func isTestPath(p string) bool {
 		strings.HasSuffix(lb, "_test.rs"), strings.HasSuffix(lb, "_spec.rb"):
 		return true
 	}
-	for _, seg := range strings.Split(path.Dir(p), "/") {
-		switch strings.ToLower(seg) {
-		case "test", "tests", "__tests__", "testdata", "spec":
-			return true
+	// Each directory segment, without allocating (this runs for every
+	// candidate of every search).
+	dir := path.Dir(p)
+	for dir != "" {
+		seg, rest, _ := strings.Cut(dir, "/")
+		for _, name := range [...]string{"test", "tests", "__tests__", "testdata", "spec"} {
+			if strings.EqualFold(seg, name) {
+				return true
+			}
 		}
+		dir = rest
 	}
 	return false
 }
@@ -170,11 +181,17 @@ func isGeneratedPath(p string) bool {
 
 // prior is the product of the file and chunk priors of c (search-study.md §6).
 func prior(c *Candidate, generated bool, rc *RankConfig) float64 {
+	return priorOf(c, isTestPath(c.FilePath), generated || isGeneratedPath(c.FilePath), rc)
+}
+
+// priorOf is prior with the file's test and generated flags known (the
+// lexicon knows them per file).
+func priorOf(c *Candidate, test, generated bool, rc *RankConfig) float64 {
 	p := 1.0
-	if isTestPath(c.FilePath) {
+	if test {
 		p *= rc.TestPrior
 	}
-	if generated || isGeneratedPath(c.FilePath) {
+	if generated {
 		p *= rc.GeneratedPrior
 	}
 	if c.Kind == codebase.KindHeader {
@@ -232,13 +249,17 @@ func penalizeRepeats(rs []*ranked, rc *RankConfig) {
 // freeRepeats is how many chunks of one file rank without penalty.
 const freeRepeats = 2
 
-// sortBy sorts best first by key, then by chunk id for a stable order.
+// sortBy sorts best first by key, then by chunk id (unique, so the order
+// is total and a stable sort is not needed).
 func sortBy(rs []*ranked, key func(*ranked) float64) {
-	sort.SliceStable(rs, func(i, j int) bool {
-		a, b := key(rs[i]), key(rs[j])
-		if a != b {
-			return a > b
+	slices.SortFunc(rs, func(x, y *ranked) int {
+		a, b := key(x), key(y)
+		switch {
+		case a > b:
+			return -1
+		case a < b:
+			return 1
 		}
-		return rs[i].c.ChunkID < rs[j].c.ChunkID
+		return strings.Compare(x.c.ChunkID, y.c.ChunkID)
 	})
 }

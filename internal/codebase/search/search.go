@@ -315,12 +315,13 @@ func (s *Service) rank(ctx context.Context, q Query, f Filter, qt []string, stat
 	}
 	var st Stats
 	var cands []Candidate
+	var files []*lexFile // the candidates' files, when the lexicon answered
 	if lx != nil {
 		st = lx.stats(qt)
 		tm.stats = time.Since(t)
 		t = time.Now()
 		var err error
-		cands, err = lx.candidates(CandidateQuery{
+		cands, files, err = lx.candidates(CandidateQuery{
 			Filter: f, MatchTerms: matchTerms(qt, &st, s.cfg.MatchBudget), ScoreTerms: scoreTerms(qt, assoc), Limit: s.cfg.Candidates})
 		switch {
 		case errors.Is(err, errFilterUnsupported):
@@ -358,7 +359,11 @@ func (s *Service) rank(ctx context.Context, q Query, f Filter, qt []string, stat
 		c := &cands[i]
 		r := &ranked{c: c}
 		r.bm, r.coverage = bm25f(c, qt, &st, rc)
-		r.bm *= prior(c, c.Generated, rc)
+		if files != nil {
+			r.bm *= priorOf(c, files[i].testPath, files[i].generated || files[i].generatedPath, rc)
+		} else {
+			r.bm *= prior(c, c.Generated, rc)
+		}
 		r.def = definitionLevel(c, qs)
 		if rc.Translation > 0 {
 			r.tm = tr.score(c)
