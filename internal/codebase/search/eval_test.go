@@ -31,6 +31,7 @@ var (
 	evalBudget  = flag.Int("eval.budget", 0, "match budget (0: the default)")
 	evalTrans   = flag.Float64("eval.translation", -1, "translation-model fusion weight of the default configuration (-1: the default)")
 	evalAll     = flag.Bool("eval.all", false, "evaluate every configuration and each ranking rule on its own (CI evaluates the lexical baseline and the default)")
+	evalCache   = flag.Bool("eval.cache", true, "rank from the in-memory lexicon (false: every search on PostgreSQL; the results are the same)")
 )
 
 // Committed floors: the measured default configuration minus a margin
@@ -84,6 +85,7 @@ func TestSearchQuality(t *testing.T) {
 
 	trainStart := time.Now()
 	base := search.New(search.DefaultConfig(), e.store, nil, e.log, nil)
+	defer base.Close()
 	if err := base.Train(ctx, "default", l.RepositoryID); err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +137,18 @@ func TestSearchQuality(t *testing.T) {
 		if *evalBudget > 0 {
 			c.MatchBudget = *evalBudget
 		}
+		if !*evalCache {
+			c.CacheBytes = -1
+		}
 		svc := search.New(c, e.store, cfg.emb, e.log, nil)
+		defer svc.Close()
+		if *evalCache {
+			// Searched from the lexicon from the first query on, as a
+			// server does once its background build is done.
+			if err := svc.WarmCache(ctx, "default"); err != nil {
+				t.Fatal(err)
+			}
+		}
 		row := metricsRow{name: cfg.name}
 		if cfg.name == "vector only (builtin)" {
 			row = evalVectorOnly(t, e, emb, docs)
