@@ -483,44 +483,81 @@ func (s *Store) RefreshGenerated(ctx context.Context, projectID string) (int, er
 
 // ChunkRows returns the rows of ids with their file's freshness data and
 // the lines around them from the indexed file content; projectID "" looks
-// in every project (get_chunks takes ids alone).
+// in every project (get_chunks takes ids alone). Each file's content is
+// sent once (with the first of its rows) and the context lines are cut in
+// Go: splitting the file in SQL for every row cost about 0.07 ms of server
+// CPU per row, most of a cached search's database time.
 func (s *Store) ChunkRows(ctx context.Context, projectID string, ids []string) (map[string]search.Row, error) {
 	const q = `SELECT c.project_id, c.chunk_id, c.repository_id::text, c.file_path, c.language, c.symbol, c.kind,
 	       c.start_line, c.end_line, c.content, c.content_hash,
-	       coalesce(array_to_string(l.lines[greatest(c.start_line - $3, 1) : c.start_line - 1], E'\n'), ''),
-	       coalesce(array_to_string(l.lines[c.end_line + 1 : c.end_line + $3], E'\n'), ''),
+	       CASE WHEN row_number() OVER (PARTITION BY c.project_id, c.repository_id, c.file_path) = 1 THEN f.content END,
 	       coalesce(f.size, -1), coalesce(f.mtime, 'epoch'), coalesce(f.content_hash, ''),
 	       coalesce(f.indexed_at, r.indexed_at, 'epoch'), coalesce(nullif(f.commit, ''), r.commit, ''), coalesce(r.path, '')
 	    FROM chunks c
 	    LEFT JOIN files f ON f.project_id = c.project_id AND f.repository_id = c.repository_id AND f.path = c.file_path
 	    LEFT JOIN repositories r ON r.project_id = c.project_id AND r.repository_id = c.repository_id
-	    LEFT JOIN LATERAL (SELECT string_to_array(f.content, E'\n') AS lines) l ON true
 	    WHERE c.chunk_id = ANY($2) AND ($1 = '' OR c.project_id = $1)`
+	type fileKey struct{ project, repo, path string }
 	out := make(map[string]search.Row, len(ids))
 	err := s.do(ctx, "search_chunk_rows", func(ctx context.Context, c *pgxpool.Conn) error {
-		rows, err := c.Query(ctx, q, projectID, ids, contextLines)
+		clear(out)
+		rows, err := c.Query(ctx, q, projectID, ids)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
+		files := map[fileKey]string{}
+		var order []search.Row
 		for rows.Next() {
 			var r search.Row
+			var content *string
 			if err := rows.Scan(&r.ProjectID, &r.ChunkID, &r.RepositoryID, &r.FilePath, &r.Language, &r.Symbol, &r.Kind,
-				&r.StartLine, &r.EndLine, &r.Content, &r.ContentHash, &r.ContextBefore, &r.ContextAfter,
+				&r.StartLine, &r.EndLine, &r.Content, &r.ContentHash, &content,
 				&r.FileSize, &r.FileModTime, &r.FileHash, &r.IndexedAt, &r.Commit, &r.RepositoryPath); err != nil {
 				return err
 			}
+			if content != nil {
+				files[fileKey{r.ProjectID, r.RepositoryID, r.FilePath}] = *content
+			}
+			order = append(order, r)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, r := range order {
 			if _, dup := out[r.ChunkID]; dup && projectID == "" {
 				// The same id in two projects: ids embed the project, so
 				// this only happens with forged ids; keep the first.
 				continue
 			}
+			r.ContextBefore, r.ContextAfter = contextAround(files[fileKey{r.ProjectID, r.RepositoryID, r.FilePath}],
+				r.StartLine, r.EndLine, contextLines)
 			out[r.ChunkID] = r
 		}
-		return rows.Err()
+		return nil
 	})
 	if err != nil {
 		return nil, mapErr(err, fmt.Sprintf("%d chunks", len(ids)))
 	}
 	return out, nil
+}
+
+// contextAround returns up to n lines of content before line start and
+// after line end (lines numbered from 1, split on "\n"), as the SQL
+// array_to_string(string_to_array(content, E'\n')[...], E'\n') it
+// replaces gave them: lines past the end of the file are absent, and a
+// missing file ("") has no context.
+func contextAround(content string, start, end, n int) (before, after string) {
+	if content == "" {
+		return "", ""
+	}
+	lines := strings.Split(content, "\n")
+	slice := func(lo, hi int) string { // 1-based, inclusive, clipped
+		lo, hi = max(lo, 1), min(hi, len(lines))
+		if lo > hi {
+			return ""
+		}
+		return strings.Join(lines[lo-1:hi], "\n")
+	}
+	return slice(start-n, start-1), slice(end+1, end+n)
 }

@@ -2,6 +2,8 @@ package pgstore
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -85,5 +87,48 @@ func TestTermFrequencies_PostgreSQL(t *testing.T) {
 	}
 	if len(got) != len(d.Terms()) {
 		t.Errorf("%d lexemes parsed, %d terms", len(got), len(d.Terms()))
+	}
+}
+
+// TestContextAround_PostgreSQL checks the context lines cut in Go against
+// the SQL expression ChunkRows used before (string_to_array, array slices,
+// array_to_string) on files with and without a final newline, blank lines,
+// multi-byte text, and chunks at the start, middle and end.
+func TestContextAround_PostgreSQL(t *testing.T) {
+	dsn := dbtest.New(t, migrations.Codebase())
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var long []string
+	for i := 1; i <= 40; i++ {
+		long = append(long, fmt.Sprintf("line %d ✓", i))
+	}
+	contents := []string{
+		"", "one", "one\n", "a\nb\nc", "a\n\n\nb\n\n", strings.Join(long, "\n"), strings.Join(long, "\n") + "\n",
+		"\n\n\n", "x\r\ny\r\nz",
+	}
+	const q = `SELECT coalesce(array_to_string(l.lines[greatest($2::int - $4::int, 1) : $2::int - 1], E'\n'), ''),
+	    coalesce(array_to_string(l.lines[$3::int + 1 : $3::int + $4::int], E'\n'), '')
+	    FROM (SELECT string_to_array($1::text, E'\n') AS lines) l`
+	for _, content := range contents {
+		n := strings.Count(content, "\n") + 1
+		for start := 1; start <= n+1; start++ {
+			for _, end := range []int{start, start + 1, start + 7, n} {
+				if end < start {
+					continue
+				}
+				var wantB, wantA string
+				if err := conn.QueryRow(ctx, q, content, start, end, contextLines).Scan(&wantB, &wantA); err != nil {
+					t.Fatal(err)
+				}
+				gotB, gotA := contextAround(content, start, end, contextLines)
+				if gotB != wantB || gotA != wantA {
+					t.Fatalf("%q lines %d-%d: got %q / %q, want %q / %q", content, start, end, gotB, gotA, wantB, wantA)
+				}
+			}
+		}
 	}
 }
