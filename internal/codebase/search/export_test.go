@@ -3,8 +3,8 @@ package search
 import "errors"
 
 // CachedCandidates runs q over the project's lexicon in s's cache (built by
-// WarmCache) and returns the candidates and the statistics of terms, so
-// tests can compare them with the store's.
+// WarmCache) and returns the candidates (in no particular order) and the
+// statistics of terms, so tests can compare them with the store's.
 func CachedCandidates(s *Service, projectID string, q CandidateQuery, terms []string) ([]Candidate, Stats, error) {
 	s.cache.mu.Lock()
 	e := s.cache.entries[projectID]

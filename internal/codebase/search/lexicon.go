@@ -470,7 +470,8 @@ func (ff *fileFilter) pass(lx *lexicon, f *lexFile) bool {
 // passing q.Filter that hold any of q.MatchTerms, the best q.Limit by
 // PostgreSQL's ts_rank('{0.03, 0.03, 0.25, 1}', tsv, query, 1) and then
 // chunk id (byte order, as under the C collation), with the per-class
-// frequencies of q.ScoreTerms, and each candidate's file.
+// frequencies of q.ScoreTerms, and each candidate's file. Unlike the
+// store's, they come in no particular order.
 func (lx *lexicon) candidates(q CandidateQuery) ([]Candidate, []*lexFile, error) {
 	if len(q.MatchTerms) == 0 || q.Limit <= 0 {
 		return nil, nil, nil
@@ -545,11 +546,12 @@ func (lx *lexicon) candidates(q CandidateQuery) ([]Candidate, []*lexFile, error)
 		}
 		return strings.Compare(lx.id(a.doc), lx.id(b.doc))
 	}
+	// The best q.Limit, in no particular order: the ranking re-sorts them
+	// by its own score, so only the set matters.
 	top := sc.picked
 	if len(top) > q.Limit {
 		top = selectTop(top, q.Limit, better)
 	}
-	slices.SortFunc(top, better)
 
 	out := make([]Candidate, len(top))
 	files := make([]*lexFile, len(top))

@@ -234,7 +234,7 @@ func fuseLexical(rs []*ranked, nq int, rc *RankConfig) {
 func penalizeRepeats(rs []*ranked, rc *RankConfig) {
 	sortBy(rs, func(r *ranked) float64 { return r.lex })
 	if rc.FileRepeatPenalty > 0 {
-		seen := map[FileKey]int{}
+		seen := make(map[FileKey]int, len(rs))
 		for _, r := range rs {
 			k := FileKey{r.c.RepositoryID, r.c.FilePath}
 			if n := seen[k] - freeRepeats; n > 0 {

@@ -355,9 +355,11 @@ func (s *Service) rank(ctx context.Context, q Query, f Filter, qt []string, stat
 		tr = newTranslator(qt, assoc, &st, rc)
 	}
 	rs := make([]*ranked, len(cands))
+	store := make([]ranked, len(cands)) // one allocation for all
 	for i := range cands {
 		c := &cands[i]
-		r := &ranked{c: c}
+		r := &store[i]
+		r.c = c
 		r.bm, r.coverage = bm25f(c, qt, &st, rc)
 		if files != nil {
 			r.bm *= priorOf(c, files[i].testPath, files[i].generated || files[i].generatedPath, rc)
