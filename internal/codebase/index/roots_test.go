@@ -1,0 +1,66 @@
+package index_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mcp-memory/servers/internal/apperr"
+	"github.com/mcp-memory/servers/internal/codebase"
+	"github.com/mcp-memory/servers/internal/codebase/index"
+)
+
+// TestStart_AllowedRootsResolveSymlinks checks --allowed-roots: a
+// repository inside a root is accepted even when another listed root does
+// not exist, and a symlink inside a root that leads outside it is refused.
+func TestStart_AllowedRootsResolveSymlinks(t *testing.T) {
+	e := newEnv(t)
+	root := t.TempDir()
+	outside := t.TempDir()
+	writeTree(t, root, map[string]string{"repo/a.py": "x = 1\n"})
+	writeTree(t, outside, map[string]string{"b.py": "y = 2\n"})
+	if err := os.Symlink(outside, filepath.Join(root, "escape")); err != nil {
+		t.Fatal(err)
+	}
+	svc := e.service(&testEmbedder{name: "test", dim: 8}, index.Config{
+		AllowedRoots: []string{filepath.Join(t.TempDir(), "missing"), root}})
+	ctx := context.Background()
+	if _, err := svc.Start(ctx, index.Request{RepoPath: filepath.Join(root, "repo"), DryRun: true}); err != nil {
+		t.Errorf("repository inside an allowed root: %v", err)
+	}
+	_, err := svc.Start(ctx, index.Request{RepoPath: filepath.Join(root, "escape"), DryRun: true})
+	if codeOf(err) != apperr.Validation || !strings.Contains(apperr.MessageOf(err), "outside the allowed roots") {
+		t.Errorf("symlink leading outside: err = %v, want VALIDATION_ERROR about the allowed roots", err)
+	}
+}
+
+// TestIndex_FileTurnedBinaryIsRemoved re-indexes a file that gained a NUL
+// byte past the 8 KiB the scanner sniffs: the full read finds it binary,
+// its chunks are removed rather than left stale, and it counts as
+// skipped binary.
+func TestIndex_FileTurnedBinaryIsRemoved(t *testing.T) {
+	e := newEnv(t)
+	svc := e.service(&testEmbedder{name: "test", dim: 8}, index.Config{})
+	root := t.TempDir()
+	writeTree(t, root, map[string]string{"a.py": pyFile("a", 3), "b.py": pyFile("b", 3)})
+	mustIndex(t, svc, index.Request{RepoPath: root})
+	before := e.count(t, `SELECT count(*) FROM chunks WHERE file_path = 'a.py'`)
+	if before == 0 {
+		t.Fatal("a.py has no chunks after the first index")
+	}
+	blob := strings.Repeat("# text\n", 2000) + "\x00tail\n"
+	writeTree(t, root, map[string]string{"a.py": blob})
+	job := mustIndex(t, svc, index.Request{RepoPath: root})
+	if n := e.count(t, `SELECT count(*) FROM chunks WHERE file_path = 'a.py'`); n != 0 {
+		t.Errorf("a.py keeps %d stale chunks after turning binary", n)
+	}
+	if n := e.count(t, `SELECT count(*) FROM chunks WHERE file_path = 'b.py'`); n == 0 {
+		t.Error("b.py lost its chunks")
+	}
+	if job.Skipped[codebase.SkipBinary] != 1 {
+		t.Errorf("skipped = %v, want 1 binary", job.Skipped)
+	}
+	e.checkConsistent(t, "default")
+}
