@@ -113,8 +113,10 @@ func Load(ctx context.Context, tb testing.TB, conn *pgx.Conn, r Repo, files []So
 			for i := range sumLen {
 				sumLen[i] += int64(fl[i])
 			}
-			for _, t := range d.Terms() {
-				df[t]++
+			// The lexemes stored, as the index service counts them: a huge
+			// chunk's tsvector leaves out terms past PostgreSQL's size limit.
+			for _, l := range tsv.Lexemes {
+				df[l.Word]++
 			}
 			all = append(all, c)
 			chunkRows = append(chunkRows, []any{r.ProjectID, c.ID, r.RepositoryID, c.FilePath, c.Language, c.Symbol, c.Kind,
