@@ -21,30 +21,6 @@ var _ search.Store = (*Store)(nil)
 // contextLines is how many lines of the indexed file surround a result.
 const contextLines = 10
 
-// RepositoryExists reports whether repositoryID (a UUID) is a repository
-// of projectID.
-func (s *Store) RepositoryExists(ctx context.Context, projectID, repositoryID string) (bool, error) {
-	const q = `SELECT EXISTS (SELECT 1 FROM repositories WHERE project_id = $1 AND repository_id = $2::uuid)`
-	var ok bool
-	err := s.do(ctx, "search_repository_exists", func(ctx context.Context, c *pgxpool.Conn) error {
-		return c.QueryRow(ctx, q, projectID, repositoryID).Scan(&ok)
-	})
-	return ok, mapErr(err, "repository")
-}
-
-// IndexState returns the project's chunk count and its pending or running
-// index jobs.
-func (s *Store) IndexState(ctx context.Context, projectID string) (search.IndexState, error) {
-	const q = `SELECT
-	    coalesce((SELECT n_chunks FROM lexical_stats WHERE project_id = $1), 0),
-	    (SELECT count(*) FROM index_jobs WHERE project_id = $1 AND status IN ('pending', 'running'))`
-	var st search.IndexState
-	err := s.do(ctx, "search_index_state", func(ctx context.Context, c *pgxpool.Conn) error {
-		return c.QueryRow(ctx, q, projectID).Scan(&st.Chunks, &st.ActiveJobs)
-	})
-	return st, mapErr(err, "index state")
-}
-
 // SearchState returns what a search checks before ranking in one round
 // trip: project and repository existence, chunk count, active index jobs,
 // lexical generation and the associations of q.Words.
@@ -353,23 +329,6 @@ func (s *Store) IndexEmbedder(ctx context.Context, projectID string) (string, er
 
 // qAssociations reads the translation model's terms of the words $2.
 const qAssociations = `SELECT word, terms, probs FROM search_associations WHERE project_id = $1 AND word = ANY($2)`
-
-// Associations returns the translation model's terms for each of words.
-func (s *Store) Associations(ctx context.Context, projectID string, words []string) (map[string][]search.Association, error) {
-	out := map[string][]search.Association{}
-	err := s.do(ctx, "search_associations", func(ctx context.Context, c *pgxpool.Conn) error {
-		clear(out)
-		rows, err := c.Query(ctx, qAssociations, projectID, words)
-		if err != nil {
-			return err
-		}
-		return scanAssociations(rows, out)
-	})
-	if err != nil {
-		return nil, mapErr(err, "term associations")
-	}
-	return out, nil
-}
 
 // scanAssociations reads rows of qAssociations into out and closes them.
 func scanAssociations(rows pgx.Rows, out map[string][]search.Association) error {
