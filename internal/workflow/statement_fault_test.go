@@ -119,6 +119,31 @@ func TestService_StatementFailsMidTransaction(t *testing.T) {
 		_, err = svc.DeleteEntity(ctx, "", e.ID, true)
 		notCallersFault(t, "DeleteEntity", err)
 	})
+	t.Run("subtree delete", func(t *testing.T) {
+		parent := must[workflow.WorkItemView](t)(svc.CreateWorkItem(ctx, workflow.NewWorkItem{Title: "parent"}))
+		must[workflow.WorkItemView](t)(svc.CreateWorkItem(ctx, workflow.NewWorkItem{Title: "child", ParentID: parent.ID}))
+		// Only the child's row fails: the parent must not be deleted alone.
+		db := env.Pool.Pgx()
+		if _, err := db.Exec(ctx, `CREATE TRIGGER fault_child BEFORE UPDATE ON work_items FOR EACH ROW
+			WHEN (OLD.title = 'child') EXECUTE FUNCTION inject_fault('XX000')`); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Exec(context.Background(), `DROP TRIGGER IF EXISTS fault_child ON work_items`) }) //nolint:errcheck // cleanup
+		_, err := svc.DeleteWorkItem(ctx, "", parent.ID, true)
+		notCallersFault(t, "DeleteWorkItem", err)
+		if _, err := svc.GetWorkItem(ctx, "", parent.ID); err != nil {
+			t.Errorf("the parent was deleted although its child's delete failed: %v", err)
+		}
+	})
+	t.Run("entity type evolution and first deployment row", func(t *testing.T) {
+		injectFault(t, env, "entity_types", "UPDATE", "XX000")
+		_, _, err := svc.RegisterEntityType(ctx, "", workflow.EntityType{Name: "service", Schema: map[string]any{"type": "object"},
+			Description: "changed"}, false)
+		notCallersFault(t, "RegisterEntityType", err)
+		injectFault(t, env, "deployments", "INSERT", "XX000")
+		_, err = svc.RecordDeployment(ctx, "", deploy)
+		notCallersFault(t, "RecordDeployment", err)
+	})
 	// A serialization failure or deadlock is the caller's cue to retry:
 	// VersionConflict, with the advice to read again.
 	for _, code := range []string{"40001", "40P01"} {
