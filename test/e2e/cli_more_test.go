@@ -3,13 +3,17 @@
 package e2e_test
 
 import (
+	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
-// TestBadHostAndDatabaseURL: a malformed --host or an empty --database-url
-// exits 2 naming the flag and what is expected, before anything starts.
-func TestBadHostAndDatabaseURL(t *testing.T) {
+// TestBadHostDatabaseURLAndLogFile: a malformed --host, an empty
+// --database-url or a --log-file that cannot be created exits 2 naming the
+// flag and what is expected, before anything starts.
+func TestBadHostDatabaseURLAndLogFile(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name string
@@ -20,6 +24,7 @@ func TestBadHostAndDatabaseURL(t *testing.T) {
 		{"host with a space", codebase, []string{"serve", "--port", "0", "--host", "my host", "--database-url", closedDBURL}, []string{"--host", "host name or IP address"}},
 		{"host with a slash", workflow, []string{"serve", "--port", "0", "--host", "a/b", "--database-url", closedDBURL}, []string{"--host", "host name or IP address"}},
 		{"empty database url", workflow, []string{"migrate", "--database-url", ""}, []string{"--database-url", "must not be empty"}},
+		{"log file in a missing directory", codebase, []string{"migrate", "--database-url", closedDBURL, "--log-file", "/nonexistent-dir/x.log"}, []string{"--log-file", "/nonexistent-dir/x.log"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -65,6 +70,36 @@ func TestServeRefusesTheOtherServersDatabase(t *testing.T) {
 			if !strings.Contains(r.errText(), s) {
 				t.Errorf("stderr lacks %q:\n%s", s, r.Stderr)
 			}
+		}
+	})
+}
+
+// TestStdioSIGTERMWhileConnectingExitsZero: like serve, stdio stopped by
+// a signal while it still connects to the database exits 0.
+func TestStdioSIGTERMWhileConnectingExitsZero(t *testing.T) {
+	t.Parallel()
+	eachBinary(t, func(t *testing.T, name string) {
+		cmd := exec.Command(binPath(name), "stdio", "--database-url", closedDBURL)
+		cmd.Env = cleanEnv()
+		var stderr lockedBuffer
+		cmd.Stderr = &stderr
+		stdin, err := cmd.StdinPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer stdin.Close()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for !strings.Contains(stderr.String(), "database_connect_retry") && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		if code := exitCode(cmd.Wait()); code != 0 {
+			t.Fatalf("exit %d after SIGTERM during start-up, want 0\nstderr: %s", code, stderr.String())
 		}
 	})
 }
