@@ -5,10 +5,14 @@ package e2e_test
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // TestCodebaseCLIOutputs covers the CLI answers TestCodebaseIndexAndSearch
@@ -60,4 +64,27 @@ func TestCodebaseCLIOutputs(t *testing.T) {
 	if r.Code != 0 || !strings.Contains(r.Stdout, "No results in project outputs") {
 		t.Errorf("search with no match: exit %d\n%s\n%s", r.Code, r.Stdout, r.Stderr)
 	}
+}
+
+// TestCodebaseServeWithEmbedderDown: with a remote embedder whose
+// dimension is not configured, serve probes it at start; an embedder that
+// answers with an error is reported (embedder_unavailable) and the server
+// still starts, since searches and jobs report it again when they need it.
+func TestCodebaseServeWithEmbedderDown(t *testing.T) {
+	t.Parallel()
+	emb := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, `{"error":"model \"nomic-embed-text\" not found, try pulling it first"}`, http.StatusNotFound)
+	}))
+	t.Cleanup(emb.Close)
+	db := migratedDB(t, codebase)
+	s := startServer(t, codebase, nil, "--port", "0", "--database-url", db,
+		"--embedder", "ollama", "--embedder-url", emb.URL, "--embedder-max-retries", "-1")
+	l := s.waitEvent(t, 10*time.Second, "embedder_unavailable", nil)
+	if !strings.Contains(fmt.Sprint(l), "nomic-embed-text") {
+		t.Errorf("embedder_unavailable does not name the model: %v", l)
+	}
+	if code, h := getObject(t, s.URL+"/health"); code != 200 {
+		t.Errorf("/health with the embedder down: %d %v", code, h)
+	}
+	s.stop(t, syscall.SIGTERM)
 }
