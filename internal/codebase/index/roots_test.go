@@ -64,3 +64,37 @@ func TestIndex_FileTurnedBinaryIsRemoved(t *testing.T) {
 	}
 	e.checkConsistent(t, "default")
 }
+
+// TestStart_PathThroughAFile refuses a repository path that runs through
+// a regular file (ENOTDIR, not "does not exist"), saying it cannot be
+// accessed.
+func TestStart_PathThroughAFile(t *testing.T) {
+	e := newEnv(t)
+	svc := e.service(&testEmbedder{name: "test", dim: 8}, index.Config{})
+	root := t.TempDir()
+	writeTree(t, root, map[string]string{"f.txt": "x\n"})
+	_, err := svc.Start(context.Background(), index.Request{RepoPath: filepath.Join(root, "f.txt", "sub")})
+	if codeOf(err) != apperr.Validation || !strings.Contains(apperr.MessageOf(err), "cannot access") {
+		t.Errorf("err = %v, want VALIDATION_ERROR saying the path cannot be accessed", err)
+	}
+}
+
+// TestRepositories_NeverIndexed lists a repository whose only index run
+// failed: it has no index, so it is not reported as changed since one.
+func TestRepositories_NeverIndexed(t *testing.T) {
+	e := newEnv(t)
+	svc := e.service(&testEmbedder{name: "test", dim: 8}, index.Config{})
+	root := t.TempDir()
+	writeTree(t, root, map[string]string{"a.bin": "\x00\x01\x02"})
+	job, err := svc.Index(context.Background(), index.Request{RepoPath: root}, nil)
+	if err != nil || job.Status != codebase.JobFailed {
+		t.Fatalf("index of a repository with nothing indexable: %s %v", job.Status, err)
+	}
+	page, err := svc.Repositories(context.Background(), "", 0, "")
+	if err != nil || len(page.Repositories) != 1 {
+		t.Fatalf("repositories: %+v %v", page, err)
+	}
+	if r := page.Repositories[0]; r.IndexedAt != nil || r.ChangedSinceIndex {
+		t.Errorf("never-indexed repository: indexed_at %v, changed %v; want none and false", r.IndexedAt, r.ChangedSinceIndex)
+	}
+}
