@@ -64,14 +64,14 @@ soak: db ## 1-hour load at 50 clients, sampling RSS, CPU, goroutines and pool ut
 	$(DB_ENV); $(GO) run ./test/cmd/validate --profile soak --run 'Scenario4/Ramp'
 
 # Coverage of the server code (the packages the two binaries link; test helpers and test/ tools are
-# not counted) from three sources, merged block by block: the unit and integration tests with
+# not counted) from up to three sources, merged block by block: the unit and integration tests with
 # -coverpkg (cross-package calls count), the e2e and security suites running coverage binaries
-# (go build -cover, counters in GOCOVERDIR; see test/testbin), and COVER_SCENARIOS=1 adds the
-# scenario suite's ci profile the same way (a few minutes more).
+# (go build -cover, counters in GOCOVERDIR; see test/testbin) and, with COVER_SCENARIOS=1, the
+# scenario suite's ci profile the same way (about 3 minutes more).
 COVER     := $(BIN)/coverage
 COVER_SCENARIOS ?=
 cover: db ## coverage of unit, integration, e2e and security tests (binaries too): bin/coverage/coverage.html, packages.txt
-	rm -rf $(COVER) && mkdir -p $(COVER)/binaries
+	rm -rf $(COVER) && mkdir -p $(COVER)/binaries $(COVER)/scenarios
 	@echo "cover: unit and integration tests (go test -coverpkg)" >&2
 	mod=$$($(GO) list -m); pkgs=$$($(GO) list -deps ./cmd/codebase-mcp ./cmd/workflow-mcp | grep "^$$mod/" | paste -sd, -); \
 	$(DB_ENV); $(GO) test -count=1 -covermode=count -coverpkg="$$pkgs" -coverprofile=$(COVER)/unit.out ./... \
@@ -80,19 +80,23 @@ cover: db ## coverage of unit, integration, e2e and security tests (binaries too
 	$(DB_ENV); COVER_BINARIES_DIR=$(abspath $(COVER))/binaries $(GO) test -count=1 -tags e2e ./test/e2e/... ./test/security/...
 	if [ -n "$(COVER_SCENARIOS)" ]; then \
 	  echo "cover: scenario suite, ci profile, against coverage binaries" >&2; \
-	  $(DB_ENV); COVER_BINARIES_DIR=$(abspath $(COVER))/binaries VALIDATE_PROFILE=ci $(GO) test -count=1 -timeout 40m -tags scenarios ./test/scenarios; \
+	  $(DB_ENV); COVER_BINARIES_DIR=$(abspath $(COVER))/scenarios VALIDATE_PROFILE=ci $(GO) test -count=1 -timeout 40m -tags scenarios ./test/scenarios; \
 	fi
 	@# A server killed (not stopped) writes no counters: say how many runs did.
-	runs=$$(ls $(COVER)/binaries | grep -c '^covcounters\.' || true); \
-	if [ "$$runs" -eq 0 ]; then echo "cover: no server process wrote coverage counters to $(COVER)/binaries" >&2; exit 1; fi; \
-	echo "cover: $$runs server processes wrote coverage counters" >&2
-	$(GO) tool covdata textfmt -i=$(COVER)/binaries -o $(COVER)/binaries.out
+	for d in binaries $(if $(COVER_SCENARIOS),scenarios); do \
+	  runs=$$(ls $(COVER)/$$d | grep -c '^covcounters\.' || true); \
+	  if [ "$$runs" -eq 0 ]; then echo "cover: no server process wrote coverage counters to $(COVER)/$$d" >&2; exit 1; fi; \
+	  echo "cover: $$runs server processes wrote coverage counters to $(COVER)/$$d" >&2; \
+	  $(GO) tool covdata textfmt -i=$(COVER)/$$d -o $(COVER)/$$d.out; \
+	done
 	mod=$$($(GO) list -m); \
 	{ echo "# Statement coverage of the packages linked into codebase-mcp and workflow-mcp."; \
 	  echo "# UNIT: go test -coverpkg ./... (unit and integration tests, real PostgreSQL)."; \
-	  echo "# BINARIES: the binaries built with -cover, run by the e2e and security suites$(if $(COVER_SCENARIOS), and the scenario suite (ci profile))."; \
-	  echo "# COVERAGE: a statement counts as covered if either source ran it."; \
-	  $(GO) run ./test/cmd/covertable -o $(COVER)/coverage.out -trim "$$mod/" unit=$(COVER)/unit.out binaries=$(COVER)/binaries.out; \
+	  echo "# BINARIES: the binaries built with -cover, run by the e2e and security suites."; \
+	  $(if $(COVER_SCENARIOS),echo "# SCENARIOS: the same binaries run by the scenario suite (ci profile)."; ,) \
+	  echo "# COVERAGE: a statement counts as covered if any source ran it."; \
+	  $(GO) run ./test/cmd/covertable -o $(COVER)/coverage.out -trim "$$mod/" unit=$(COVER)/unit.out binaries=$(COVER)/binaries.out \
+	    $(if $(COVER_SCENARIOS),scenarios=$(COVER)/scenarios.out); \
 	} | tee $(COVER)/packages.txt
 	$(GO) tool cover -html=$(COVER)/coverage.out -o $(COVER)/coverage.html
 	@echo "cover: $(COVER)/coverage.html and $(COVER)/packages.txt (merged profile: $(COVER)/coverage.out)" >&2
