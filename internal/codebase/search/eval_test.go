@@ -32,6 +32,7 @@ var (
 	evalTrans   = flag.Float64("eval.translation", -1, "translation-model fusion weight of the default configuration (-1: the default)")
 	evalAll     = flag.Bool("eval.all", false, "evaluate every configuration and each ranking rule on its own (CI evaluates the lexical baseline and the default)")
 	evalCache   = flag.Bool("eval.cache", true, "rank from the in-memory lexicon (false: every search on PostgreSQL; the results are the same)")
+	evalCompare = flag.Bool("eval.compare", false, "also run every doc query of each configuration on PostgreSQL and fail on any answer that differs from the in-memory lexicon's")
 )
 
 // Committed floors: the measured default configuration minus a margin
@@ -149,12 +150,34 @@ func TestSearchQuality(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		var pgSvc *search.Service
+		if *evalCompare && *evalCache {
+			pc := c
+			pc.CacheBytes = -1
+			pgSvc = search.New(pc, e.store, cfg.emb, e.log, nil)
+			defer pgSvc.Close()
+		}
 		row := metricsRow{name: cfg.name}
 		if cfg.name == "vector only (builtin)" {
 			row = evalVectorOnly(t, e, emb, docs)
 			row.name = cfg.name
 			rows = append(rows, row)
 			continue
+		}
+		if pgSvc != nil {
+			differ := 0
+			for _, q := range docs {
+				a, errA := svc.Search(ctx, search.Query{Text: q.Text, Limit: 10})
+				b, errB := pgSvc.Search(ctx, search.Query{Text: q.Text, Limit: 10})
+				if errA != nil || errB != nil {
+					t.Fatal(errA, errB)
+				}
+				if d := diffResults(a, b); d != "" {
+					differ++
+					t.Errorf("%s: %q: lexicon and PostgreSQL differ: %s", cfg.name, q.Text, d)
+				}
+			}
+			t.Logf("%s: %d doc queries compared with the PostgreSQL path, %d differ", cfg.name, len(docs), differ)
 		}
 		t0 := time.Now()
 		for _, q := range docs {
