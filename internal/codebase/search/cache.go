@@ -179,9 +179,12 @@ func (c *lexCache) load(ctx context.Context, project string) (*lexicon, error) {
 	return lx, nil
 }
 
-// close stops running builds and waits for them.
+// close stops running builds and waits for them. Cancelling under the
+// lock orders it with refresh, so no build starts after the wait begins.
 func (c *lexCache) close() {
+	c.mu.Lock()
 	c.cancel()
+	c.mu.Unlock()
 	c.wg.Wait()
 }
 
