@@ -57,8 +57,11 @@ func TestService_ReadFailsMidCall(t *testing.T) {
 	app := workflowtest.New(t, workflowtest.Options{DSN: strings.Replace(dsn, "postgres@", "app@", 1), MaxConns: 2})
 	svc := app.Service
 	calls := map[string]func() error{
-		"GetWorkItem":    func() error { _, err := svc.GetWorkItem(ctx, "", a.ID); return err },
-		"QueryWorkItems": func() error { _, err := svc.QueryWorkItems(ctx, workflow.WorkItemFilter{}, workflow.Page{}); return err },
+		"GetWorkItem": func() error { _, err := svc.GetWorkItem(ctx, "", a.ID); return err },
+		"QueryWorkItems": func() error {
+			_, err := svc.QueryWorkItems(ctx, workflow.WorkItemFilter{}, workflow.Page{})
+			return err
+		},
 		"ByChunk": func() error {
 			_, err := svc.QueryWorkItems(ctx, workflow.WorkItemFilter{ChunkIDs: []string{"chunk-1"}}, workflow.Page{})
 			return err
