@@ -1,0 +1,86 @@
+package index_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/mcp-memory/servers/internal/codebase"
+	"github.com/mcp-memory/servers/internal/codebase/index"
+	"github.com/mcp-memory/servers/internal/platform/dbtest"
+	"github.com/mcp-memory/servers/migrations"
+)
+
+// TestIndex_WriteRefusedMidJob runs index jobs as a role that may not
+// write one table at a time (a real "permission denied" from PostgreSQL
+// part-way through a job): the job ends failed with the database's error
+// in its error message, and what is stored stays consistent; with the
+// privilege back, the next run completes.
+func TestIndex_WriteRefusedMidJob(t *testing.T) {
+	ctx := context.Background()
+	cluster := dbtest.NewCluster(t)
+	dsn := cluster.CreateDatabase(t, "codebase")
+	dbtest.Migrate(t, dsn, migrations.Codebase())
+	admin, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close(context.Background()) })
+	exec := func(q string) {
+		t.Helper()
+		if _, err := admin.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	exec(`CREATE ROLE app LOGIN; GRANT USAGE ON SCHEMA public TO app;
+		GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO app;
+		GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO app`)
+	e := openEnv(t, strings.Replace(dsn, "postgres@", "app@", 1))
+	svc := e.service(&testEmbedder{name: "test", dim: 8}, index.Config{})
+	root := sampleRepo(t, 4)
+	mustIndex(t, svc, index.Request{RepoPath: root})
+	n := 0
+	addFile := func(t *testing.T) {
+		n++
+		writeTree(t, root, map[string]string{fmt.Sprintf("extra/new%d.py", n): pyFile(fmt.Sprintf("new%d", n), 2)})
+	}
+	for _, tc := range []struct {
+		table, privilege string
+		change           func(t *testing.T) // what makes the run write there
+	}{
+		{"chunks", "INSERT", addFile},
+		{"files", "INSERT", addFile},
+		{"files", "DELETE", func(t *testing.T) {
+			if err := removeAll(root, "extra"); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"index_jobs", "UPDATE", addFile},
+	} {
+		t.Run(tc.privilege+" "+tc.table, func(t *testing.T) {
+			tc.change(t)
+			exec("REVOKE " + tc.privilege + " ON " + tc.table + " FROM app")
+			job, err := svc.Index(ctx, index.Request{RepoPath: root}, nil)
+			exec("GRANT " + tc.privilege + " ON " + tc.table + " TO app")
+			if err != nil {
+				if !strings.Contains(err.Error(), "permission denied") {
+					t.Fatalf("Index: %v, want the job's failure or the database's error", err)
+				}
+			} else if job.Status != codebase.JobFailed || !strings.Contains(job.ErrorMessage, "permission denied") {
+				t.Fatalf("job %s, error %q; want failed with the database's error", job.Status, job.ErrorMessage)
+			}
+			e.checkConsistent(t, "default")
+			if job := mustIndex(t, svc, index.Request{RepoPath: root}); job.FilesDone == 0 {
+				t.Errorf("the run after the privilege came back wrote nothing: %+v", job)
+			}
+		})
+	}
+}
+
+// removeAll deletes dir (relative to root).
+func removeAll(root, dir string) error { return os.RemoveAll(filepath.Join(root, dir)) }
