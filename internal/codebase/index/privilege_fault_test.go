@@ -84,3 +84,61 @@ func TestIndex_WriteRefusedMidJob(t *testing.T) {
 
 // removeAll deletes dir (relative to root).
 func removeAll(root, dir string) error { return os.RemoveAll(filepath.Join(root, dir)) }
+
+// TestService_ReadRefused revokes SELECT on one table at a time from the
+// service's role: Start, Status, Cancel and Repositories each answer, or
+// fail with the database's error rather than a wrong answer such as "not
+// found"; each table fails at least one of them.
+func TestService_ReadRefused(t *testing.T) {
+	ctx := context.Background()
+	cluster := dbtest.NewCluster(t)
+	dsn := cluster.CreateDatabase(t, "codebase")
+	dbtest.Migrate(t, dsn, migrations.Codebase())
+	admin, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close(context.Background()) })
+	exec := func(q string) {
+		t.Helper()
+		if _, err := admin.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	exec(`CREATE ROLE app LOGIN; GRANT USAGE ON SCHEMA public TO app;
+		GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO app;
+		GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO app`)
+	e := openEnv(t, strings.Replace(dsn, "postgres@", "app@", 1))
+	svc := e.service(&testEmbedder{name: "test", dim: 8}, index.Config{})
+	root := sampleRepo(t, 2)
+	job := mustIndex(t, svc, index.Request{RepoPath: root})
+	calls := map[string]func() error{
+		"Start":        func() error { _, err := svc.Start(ctx, index.Request{RepoPath: root, DryRun: true}); return err },
+		"Status":       func() error { _, err := svc.Status(ctx, job.ID); return err },
+		"Cancel":       func() error { _, err := svc.Cancel(ctx, job.ID); return err },
+		"Repositories": func() error { _, err := svc.Repositories(ctx, "", 0, ""); return err },
+	}
+	for name, call := range calls {
+		if err := call(); err != nil {
+			t.Fatalf("%s with all privileges: %v", name, err)
+		}
+	}
+	for _, table := range []string{"index_jobs", "repositories", "files", "projects"} {
+		t.Run(table, func(t *testing.T) {
+			exec("REVOKE SELECT ON " + table + " FROM app")
+			defer exec("GRANT SELECT ON " + table + " TO app")
+			failed := 0
+			for name, call := range calls {
+				if err := call(); err != nil {
+					failed++
+					if !strings.Contains(err.Error(), "permission denied") {
+						t.Errorf("%s: %v, not the database's error", name, err)
+					}
+				}
+			}
+			if failed == 0 {
+				t.Errorf("no call read %s", table)
+			}
+		})
+	}
+}
