@@ -5,6 +5,7 @@
 // failed or a metric regressed against the baseline:
 //
 //	go run ./test/cmd/validate [--profile short|ci|full|soak] [--run Scenario3] [--baseline docs/performance/baseline.json]
+//	go run ./test/cmd/validate --rebuild performance_reports/<timestamp>   # the report again from a run's raw files
 //
 // It needs TEST_DATABASE_URL (make validate sets it).
 package main
@@ -48,7 +49,7 @@ func main() {
 }
 
 type config struct {
-	profile, run, out, baseline, machine, writeBaseline, timeout string
+	profile, run, out, baseline, machine, writeBaseline, timeout, rebuild string
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
@@ -61,20 +62,29 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	fs.StringVar(&c.machine, "machine", getenv("VALIDATE_MACHINE"), "machine name written into the records (default: host name and cores)")
 	fs.StringVar(&c.writeBaseline, "write-baseline", "", "also write this run's records to this path (a new baseline)")
 	fs.StringVar(&c.timeout, "timeout", "", "go test -timeout (default from the profile)")
+	fs.StringVar(&c.rebuild, "rebuild", "", "run nothing: write the report of an earlier run's directory again from its raw records and test output")
 	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	started := time.Now()
-	if c.out == "" {
-		c.out = filepath.Join("performance_reports", started.Format("20060102-150405"))
-	}
-	raw := filepath.Join(c.out, "raw")
-	if err := os.MkdirAll(raw, 0o755); err != nil {
 		return err
 	}
 	if c.machine == "" {
 		h, _ := os.Hostname()
 		c.machine = fmt.Sprintf("%s (%d cores, %s/%s)", h, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH)
+	}
+	if c.rebuild != "" {
+		return rebuild(c, stdout)
+	}
+	started := time.Now()
+	if c.out == "" {
+		c.out = filepath.Join("performance_reports", started.Format("20060102-150405"))
+	}
+	// go test runs the suite in its package directory: the raw directory
+	// must be absolute, or the records land under test/scenarios.
+	raw, err := filepath.Abs(filepath.Join(c.out, "raw"))
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(raw, 0o755); err != nil {
+		return err
 	}
 	if c.timeout == "" {
 		c.timeout = map[string]string{"ci": "40m", "short": "60m", "full": "90m", "soak": "120m"}[c.profile]
@@ -107,6 +117,46 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	waitErr := cmd.Wait()
 
+	return finish(c, stdout, started, time.Since(started).Seconds(), tr.results(), waitErr)
+}
+
+// rebuild writes the report of the run in c.rebuild again from its raw
+// records, load series and go test output (after a baseline change, or
+// when the report step failed).
+func rebuild(c config, stdout io.Writer) error {
+	c.out = c.rebuild
+	f, err := os.Open(filepath.Join(c.out, "test-output.jsonl"))
+	if err != nil {
+		return fmt.Errorf("rebuild: %w", err)
+	}
+	defer f.Close()
+	var started time.Time
+	var elapsed float64
+	if prev, err := report.ReadReport(c.out); err == nil {
+		started, elapsed, c.profile = prev.Started, prev.Elapsed, prev.Profile
+		if prev.Machine != "" {
+			c.machine = prev.Machine
+		}
+	}
+	tr := newTracker(io.Discard, started)
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	for sc.Scan() {
+		tr.event(sc.Bytes())
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("rebuild: %w", err)
+	}
+	// go test's exit status is not kept; the failed tests in its output
+	// (Report.Failed) decide.
+	return finish(c, stdout, started, elapsed, tr.results(), nil)
+}
+
+// finish reads the run's raw records, compares them with the baseline,
+// writes the report, prints the summary and returns errFailed when the
+// run failed (waitErr is go test's outcome).
+func finish(c config, stdout io.Writer, started time.Time, elapsed float64, tests []report.Test, waitErr error) error {
+	raw := filepath.Join(c.out, "raw")
 	recs, err := report.ReadRecords(raw)
 	if err != nil {
 		return err
@@ -116,7 +166,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	r := &report.Report{File: perf.File{Machine: c.machine, GeneratedAt: time.Now().UTC(), GitCommit: gitCommit(), Profile: c.profile, Records: recs},
-		Started: started, Elapsed: time.Since(started).Seconds(), Tests: tr.results(), Load: load}
+		Started: started, Elapsed: elapsed, Tests: tests, Load: load}
 	if c.baseline != "" {
 		if base, err := perf.Load(c.baseline); err == nil {
 			r.Baseline = fmt.Sprintf("%s (%s, %s, profile %s)", c.baseline, base.Machine, base.GeneratedAt.Format("2006-01-02"), base.Profile)
@@ -149,7 +199,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			fmt.Fprintf(stdout, "no scenario ran (go test: %v); see %s\n", waitErr, filepath.Join(c.out, "test-output.jsonl"))
 		}
 	}
-	fmt.Fprintf(stdout, "\nvalidate: %s in %s; report: %s\n", verdict, time.Since(started).Round(time.Second), filepath.Join(c.out, "report.html"))
+	fmt.Fprintf(stdout, "\nvalidate: %s in %s; report: %s\n", verdict, (time.Duration(elapsed) * time.Second).Round(time.Second), filepath.Join(c.out, "report.html"))
 	if !r.Passed {
 		return errFailed
 	}

@@ -135,6 +135,19 @@ func ReadLoad(dir string) (*Load, error) {
 	return &l, nil
 }
 
+// ReadReport reads dir/report.json, the report a run wrote.
+func ReadReport(dir string) (*Report, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "report.json"))
+	if err != nil {
+		return nil, fmt.Errorf("read report: %w", err)
+	}
+	var r Report
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("parse report: %w", err)
+	}
+	return &r, nil
+}
+
 // Write writes report.json, report.md and report.html into dir.
 func (r *Report) Write(dir string) error {
 	b, err := json.MarshalIndent(r, "", "  ")
