@@ -50,6 +50,9 @@ func main() {
 
 type config struct {
 	profile, run, out, baseline, machine, writeBaseline, timeout, rebuild string
+	// commit is the checkout the servers were built from, read when the
+	// run starts (the tree may change during a long run).
+	commit string
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
@@ -93,6 +96,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}
 	}
 
+	c.commit = gitCommit()
 	fmt.Fprintf(stdout, "validate: profile %s, scenarios matching %q; building the servers and the suite (the first build takes a few minutes)\n", c.profile, c.run)
 	log, err := os.Create(filepath.Join(c.out, "test-output.jsonl"))
 	if err != nil {
@@ -133,7 +137,7 @@ func rebuild(c config, stdout io.Writer) error {
 	var started time.Time
 	var elapsed float64
 	if prev, err := report.ReadReport(c.out); err == nil {
-		started, elapsed, c.profile = prev.Started, prev.Elapsed, prev.Profile
+		started, elapsed, c.profile, c.commit = prev.Started, prev.Elapsed, prev.Profile, prev.GitCommit
 		if prev.Machine != "" {
 			c.machine = prev.Machine
 		}
@@ -165,7 +169,7 @@ func finish(c config, stdout io.Writer, started time.Time, elapsed float64, test
 	if err != nil {
 		return err
 	}
-	r := &report.Report{File: perf.File{Machine: c.machine, GeneratedAt: time.Now().UTC(), GitCommit: gitCommit(), Profile: c.profile, Records: recs},
+	r := &report.Report{File: perf.File{Machine: c.machine, GeneratedAt: time.Now().UTC(), GitCommit: c.commit, Profile: c.profile, Records: recs},
 		Started: started, Elapsed: elapsed, Tests: tests, Load: load}
 	if c.baseline != "" {
 		if base, err := perf.Load(c.baseline); err == nil {
