@@ -33,9 +33,10 @@ type lexicon struct {
 	kind     []uint8
 	lines    []int32  // start, end
 	fieldLen []uint32 // Classes per chunk
-	// rankLen is the number of positions of the chunk's tsvector (a
-	// lexeme without positions counts 1): ts_rank's length normalisation.
-	rankLen []uint32
+	// rankNorm is ts_rank's length normalisation of the chunk:
+	// log2(positions + 1), in double precision as tsrank.c computes it (a
+	// lexeme without positions counts one position).
+	rankNorm []float64
 
 	files []lexFile
 	repos []string
@@ -92,10 +93,10 @@ func rankWeight(c int) float32 {
 const rankDivisor = 1.64493406685
 
 // Size estimates, in bytes, for the cap: per chunk its arrays (off 8, file
-// 4, kind 1, lines 8, field lengths 16, rank length 4), per posting its
+// 4, kind 1, lines 8, field lengths 16, rank normalisation 8), per posting its
 // three arrays, per term its map entry and start offset.
 const (
-	bytesPerChunk   = 41
+	bytesPerChunk   = 45
 	bytesPerPosting = 12
 	bytesPerTerm    = 64
 	bytesPerFile    = 64
@@ -200,7 +201,7 @@ func (b *lexBuilder) add(c *LexiconChunk) error {
 	if err != nil {
 		return fmt.Errorf("chunk %s: %w", c.ChunkID, err)
 	}
-	lx.rankLen = append(lx.rankLen, n)
+	lx.rankNorm = append(lx.rankNorm, math.Log(float64(n)+1)/math.Ln2)
 	return nil
 }
 
@@ -534,7 +535,7 @@ func (lx *lexicon) candidates(q CandidateQuery) ([]Candidate, []*lexFile, error)
 	sc.picked = sc.picked[:0]
 	for _, d := range sc.touched {
 		r := sc.acc[d] / size
-		r = float32(float64(r) / (math.Log(float64(lx.rankLen[d])+1) / math.Ln2))
+		r = float32(float64(r) / lx.rankNorm[d])
 		sc.picked = append(sc.picked, rankedDoc{r, d})
 	}
 	better := func(a, b rankedDoc) int {
