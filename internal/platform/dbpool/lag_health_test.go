@@ -91,6 +91,43 @@ func TestLagCollector_ReportsPausedReplay(t *testing.T) {
 	waitFor("the lag to return to zero after replay resumed", func() bool { return lag() == 0 })
 }
 
+// TestLagCollector_PausedBeforeAnyReplay pauses replay on a standby that
+// has replayed no transaction since it started (no replay timestamp yet):
+// writes on the primary still show as lag, not as zero.
+func TestLagCollector_PausedBeforeAnyReplay(t *testing.T) {
+	primary := dbtest.NewCluster(t)
+	replica := primary.NewReplica(t)
+	log, _ := obstest.NewLogger(t, "codebase-mcp", slog.LevelDebug)
+	ctx := context.Background()
+	cfg := dbpool.Config{MaxConns: 2, ProbeInterval: 100 * time.Millisecond, ProbeTimeout: 500 * time.Millisecond,
+		StartupWait: 10 * time.Second, DSN: replica.URL("postgres"), Replica: true}
+	r, err := dbpool.Open(ctx, cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if _, err := r.Pgx().Exec(ctx, "SELECT pg_wal_replay_pause()"); err != nil {
+		t.Fatal(err)
+	}
+	var replayed *time.Time
+	if err := r.Pgx().QueryRow(ctx, "SELECT pg_last_xact_replay_timestamp()").Scan(&replayed); err != nil || replayed != nil {
+		t.Fatalf("the new standby already replayed a transaction (%v, %v): the case under test needs none", replayed, err)
+	}
+	p, err := pgxpool.New(ctx, primary.URL("postgres"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if _, err := p.Exec(ctx, "CREATE TABLE t (v int)"); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(20 * time.Second); r.ReplicationLag() <= 0; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the lag stayed 0 while the paused standby had WAL to replay")
+		}
+	}
+}
+
 // TestHealth_PoolAboveEightyPercentIsDegraded holds 17 of 20 connections
 // (85 %): the pool is degraded with a problem saying why; at 19 (95 %) it
 // is still degraded, at 20 unhealthy.

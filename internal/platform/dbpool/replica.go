@@ -63,12 +63,13 @@ func (ps *Pools) primary() *Pool {
 // replicationLag measures how far a standby's replay is behind: zero when
 // it has replayed everything it received (an idle primary sends nothing,
 // so the age of the last replayed transaction would overstate the lag),
-// else the age of the last replayed transaction. On a server that is not
-// in recovery it is zero.
+// else the age of the last replayed transaction, or, when it has replayed
+// none since it started, the time since it started (it is at least that
+// far behind). On a server that is not in recovery it is zero.
 const replicationLag = `SELECT CASE
 	WHEN NOT pg_is_in_recovery() THEN 0
 	WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
-	ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0)
+	ELSE EXTRACT(EPOCH FROM now() - COALESCE(pg_last_xact_replay_timestamp(), pg_postmaster_start_time()))
 END::float8`
 
 // probeLag reads the replication lag over the monitor's connection.
