@@ -184,14 +184,7 @@ func startProc(tb testing.TB, name string, env []string, args ...string) *proc {
 		p.code = exitCode(err)
 		close(p.done)
 	}()
-	tb.Cleanup(func() {
-		select {
-		case <-p.done:
-		default:
-			p.cmd.Process.Kill() //nolint:errcheck // it may exit meanwhile
-			<-p.done
-		}
-	})
+	tb.Cleanup(func() { testbin.Stop(p.cmd.Process, p.done, 5*time.Second) })
 	return p
 }
 

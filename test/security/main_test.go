@@ -153,10 +153,7 @@ func serve(tb testing.TB, name string, env []string, args ...string) *server {
 		tb.Fatal(err)
 	}
 	go func() { s.cmd.Wait(); close(s.done) }() //nolint:errcheck // exit code unused
-	tb.Cleanup(func() {
-		s.cmd.Process.Kill() //nolint:errcheck // it may have exited
-		<-s.done
-	})
+	tb.Cleanup(func() { testbin.Stop(s.cmd.Process, s.done, 5*time.Second) })
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		if m := serverStarted.FindStringSubmatch(s.stderr.String()); m != nil {

@@ -16,6 +16,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
+	"time"
 )
 
 // Names are the binaries Build makes.
@@ -85,4 +87,23 @@ func coverArgs(root string) ([]string, error) {
 	// count mode, like make cover's go test run, so the profiles merge;
 	// ./... selects the module's packages the binary links.
 	return []string{"-cover", "-covermode=count", "-coverpkg=./..."}, nil
+}
+
+// Stop ends a server the test left running: SIGTERM first, so that it
+// shuts down as in production (and a coverage binary writes its
+// counters), then SIGKILL when it has not exited within grace. done is
+// closed when the process has been waited for.
+func Stop(p *os.Process, done <-chan struct{}, grace time.Duration) {
+	select {
+	case <-done:
+		return
+	default:
+	}
+	p.Signal(syscall.SIGTERM) //nolint:errcheck // it may exit meanwhile
+	select {
+	case <-done:
+	case <-time.After(grace):
+		p.Kill() //nolint:errcheck // it may exit meanwhile
+		<-done
+	}
 }
