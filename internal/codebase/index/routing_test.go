@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/mcp-memory/servers/internal/codebase"
 	"github.com/mcp-memory/servers/internal/codebase/index"
 	"github.com/mcp-memory/servers/internal/codebase/pgstore"
@@ -19,6 +21,7 @@ import (
 // replicated is codebase-mcp's index and search services on a real
 // primary and its streaming replica, routed as the server routes them.
 type replicated struct {
+	reg      *prometheus.Registry
 	ix       *index.Service
 	srch     *search.Service
 	store    *pgstore.Store
@@ -54,10 +57,12 @@ func newReplicated(t *testing.T) *replicated {
 	t.Cleanup(r.Close)
 	store := pgstore.NewRouted(dbpool.NewPools(p, r, log))
 	emb := &testEmbedder{name: "hash-test", dim: 8}
-	srch := search.New(search.DefaultConfig(), store, emb, log, nil)
+	reg := prometheus.NewRegistry()
+	srch := search.New(search.DefaultConfig(), store, emb, log, reg)
+	t.Cleanup(srch.Close)
 	ix := index.New(index.Config{BatchFiles: 3, Lease: time.Second, PollInterval: 50 * time.Millisecond, AfterIndex: srch.Train},
 		store, blockChunker{}, emb, log, nil)
-	return &replicated{ix: ix, srch: srch, store: store, primary: p, replica: r, standby: standby, primaryD: dsn}
+	return &replicated{reg: reg, ix: ix, srch: srch, store: store, primary: p, replica: r, standby: standby, primaryD: dsn}
 }
 
 // replay pauses or resumes the standby's WAL replay.
@@ -77,6 +82,28 @@ func (rp *replicated) replay(t *testing.T, on bool) {
 func (rp *replicated) caughtUp(t *testing.T) {
 	t.Helper()
 	dbtest.WaitReplayed(t, rp.primaryD, rp.standby.URL("codebase"))
+}
+
+// cacheHits is how many searches the in-memory lexicon answered.
+func (rp *replicated) cacheHits(t *testing.T) float64 {
+	t.Helper()
+	mfs, err := rp.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "codebase_mcp_search_cache_requests_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "result" && l.GetValue() == "hit" {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return 0
 }
 
 // paths returns the file paths of a search's hits.
@@ -140,6 +167,21 @@ func TestIndex_ReadRouting(t *testing.T) {
 	}
 	if p := rp.paths(t, ro, "alpha", "refreshToken"); !p["auth.go"] {
 		t.Errorf("a read-only search did not read the standby (which still has refreshToken): %v", p)
+	}
+	// The search's lexicon is built from where the search reads: read-only
+	// searches soon hit a lexicon of the standby's generation (one built
+	// from the primary's newer generation would never serve them).
+	hits := rp.cacheHits(t)
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if p := rp.paths(t, ro, "alpha", "refreshToken"); !p["auth.go"] {
+			t.Fatalf("a read-only search stopped reading the standby: %v", p)
+		}
+		if rp.cacheHits(t) > hits {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no read-only search was answered by the in-memory lexicon while the standby lagged")
+		}
 	}
 	if p := rp.paths(t, ctx, "alpha", "refreshToken"); p["auth.go"] {
 		t.Errorf("an unmarked search read the standby (refreshToken is gone on the primary): %v", p)

@@ -59,6 +59,9 @@ func (c *lexCache) get(project string, gen int64) *lexicon {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e := c.entries[project]
+	// Only the search's own generation: a search that read it on a lagging
+	// replica is answered by PostgreSQL there (consistent with the chunk
+	// rows it reads next) until the replica has replayed the lexicon's.
 	if e == nil || e.lx.gen != gen || gen == 0 {
 		c.svc.metrics.cache.WithLabelValues("miss").Inc()
 		return nil
@@ -70,8 +73,11 @@ func (c *lexCache) get(project string, gen int64) *lexicon {
 }
 
 // refresh starts a background build of the project's lexicon unless one
-// is running, the cap cannot hold chunks, or a recent build failed.
-func (c *lexCache) refresh(project string, gen, chunks int64) {
+// is running, the cap cannot hold chunks, or a recent build failed. The
+// build reads with ctx's values (read routing: a read-only request's build
+// reads the replica its search read, so their generations agree) but not
+// its cancellation, which is the cache's.
+func (c *lexCache) refresh(ctx context.Context, project string, gen, chunks int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.building[project] || c.ctx.Err() != nil {
@@ -91,9 +97,13 @@ func (c *lexCache) refresh(project string, gen, chunks int64) {
 	}
 	c.building[project] = true
 	c.wg.Add(1)
+	bctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(c.ctx, cancel)
 	go func() {
 		defer c.wg.Done()
-		_, _ = c.build(c.ctx, project)
+		defer cancel()
+		defer stop()
+		_, _ = c.build(bctx, project)
 	}()
 }
 

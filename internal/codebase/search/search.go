@@ -310,7 +310,7 @@ func (s *Service) rank(ctx context.Context, q Query, f Filter, qt []string, stat
 		// No build while an index job runs: each of its batches changes
 		// the generation, and searches meanwhile are answered by PostgreSQL.
 		if lx == nil && state.Chunks > 0 && state.ActiveJobs == 0 {
-			s.cache.refresh(q.ProjectID, state.Generation, state.Chunks)
+			s.cache.refresh(ctx, q.ProjectID, state.Generation, state.Chunks)
 		}
 	}
 	var st Stats

@@ -178,7 +178,7 @@ func (s *Service) Train(ctx context.Context, projectID, repositoryID string) err
 	// The index changed (and RefreshGenerated moved its generation): load
 	// the new lexicon now, so the first searches after indexing find it.
 	if s.cache != nil {
-		s.cache.refresh(projectID, 0, 0)
+		s.cache.refresh(ctx, projectID, 0, 0)
 	}
 	return nil
 }
