@@ -62,7 +62,12 @@ func wire(ctx context.Context, d launch.Deps, cfg Config) (launch.Wiring, error)
 	// Writes go to the primary; reads of read-only tools (the runtime
 	// marks their calls) may go to the --database-read-url replica.
 	store := pgstore.NewRouted(d.Pools)
-	srch := search.New(search.DefaultConfig(), store, emb, d.Logger, d.Registry)
+	sc := search.DefaultConfig()
+	sc.CacheBytes = int64(cfg.SearchCacheMB) << 20
+	if cfg.SearchCacheMB == 0 {
+		sc.CacheBytes = -1 // off
+	}
+	srch := search.New(sc, store, emb, d.Logger, d.Registry)
 	ix := index.New(index.Config{
 		MaxConcurrentJobs: cfg.MaxConcurrentJobs,
 		Lease:             cfg.JobLease,
@@ -77,6 +82,9 @@ func wire(ctx context.Context, d launch.Deps, cfg Config) (launch.Wiring, error)
 			"search": searchCommand(srch),
 		},
 	}
+	// Close stops the search cache's background builds (after the servers
+	// stopped taking requests) and, in serve and stdio, the index worker.
+	w.Close = srch.Close
 	if d.Mode == "serve" || d.Mode == "stdio" {
 		wctx, cancel := context.WithCancel(ctx)
 		done := make(chan struct{})
@@ -84,7 +92,7 @@ func wire(ctx context.Context, d launch.Deps, cfg Config) (launch.Wiring, error)
 			defer close(done)
 			_ = ix.Run(wctx) // returns when wctx ends; jobs it ran resume after restart
 		}()
-		w.Close = func() { cancel(); <-done }
+		w.Close = func() { cancel(); <-done; srch.Close() }
 	}
 	return w, nil
 }

@@ -85,7 +85,7 @@ func TestParseConfig(t *testing.T) {
 		check   func(t *testing.T, c Config)
 	}{
 		{name: "defaults", check: func(t *testing.T, c Config) {
-			if c.Embed.Provider != "builtin" || c.MaxConcurrentJobs != 2 || c.AllowedRoots != nil || c.JobLease != 15*time.Second {
+			if c.Embed.Provider != "builtin" || c.MaxConcurrentJobs != 2 || c.AllowedRoots != nil || c.JobLease != 15*time.Second || c.SearchCacheMB != 512 {
 				t.Errorf("%+v", c)
 			}
 		}},
@@ -117,6 +117,12 @@ func TestParseConfig(t *testing.T) {
 			}
 		}},
 		{name: "job lease too short", args: []string{"--job-lease", "500ms"}, wantErr: "job-lease"},
+		{name: "search cache off", args: []string{"--search-cache-mb", "0"}, check: func(t *testing.T, c Config) {
+			if c.SearchCacheMB != 0 {
+				t.Errorf("search cache %d MB", c.SearchCacheMB)
+			}
+		}},
+		{name: "negative search cache", env: map[string]string{"CODEBASE_MCP_SEARCH_CACHE_MB": "-1"}, wantErr: "search-cache-mb"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
