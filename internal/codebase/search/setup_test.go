@@ -30,9 +30,16 @@ type env struct {
 func newEnv(tb testing.TB) *env {
 	tb.Helper()
 	dsn := dbtest.New(tb, migrations.Codebase())
+	return envAt(tb, dsn, dsn)
+}
+
+// envAt is an env whose store connects with storeDSN (a role the test may
+// take privileges from) and whose direct connection uses dsn.
+func envAt(tb testing.TB, dsn, storeDSN string) *env {
+	tb.Helper()
 	ctx := context.Background()
 	log := slog.New(slog.DiscardHandler)
-	pool, err := dbpool.Open(ctx, dbpool.Config{DSN: dsn, MaxConns: 12, StartupWait: 5 * time.Second}, log)
+	pool, err := dbpool.Open(ctx, dbpool.Config{DSN: storeDSN, MaxConns: 12, StartupWait: 5 * time.Second}, log)
 	if err != nil {
 		tb.Fatal(err)
 	}
