@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/mcp-memory/servers/internal/apperr"
 	"github.com/mcp-memory/servers/internal/codebase/search"
 	"github.com/mcp-memory/servers/internal/codebase/search/searchtest"
 	"github.com/mcp-memory/servers/internal/platform/dbtest"
@@ -431,5 +432,97 @@ func TestSearch_VectorShape(t *testing.T) {
 	}
 	if !strings.Contains(res.Notice, "could not be reached") || symbols(res) != symbols(want) {
 		t.Fatalf("embedder without a vector: %v notice %q", symbols(res), res.Notice)
+	}
+}
+
+// TestService_ChunkReadsRefused: chunk lookups whose store read is refused
+// fail with the database's error rather than reporting the chunks missing
+// or not found.
+func TestService_ChunkReadsRefused(t *testing.T) {
+	fe := newFaultEnv(t)
+	ctx := context.Background()
+	_, l := loadFixture(t, fe.env, "default")
+	svc := fe.service(t, search.DefaultConfig(), nil)
+	res, err := svc.Search(ctx, search.Query{Text: "parse config"})
+	if err != nil || len(res.Results) == 0 {
+		t.Fatalf("search: %v, %d results", err, len(res.Results))
+	}
+	hit := res.Results[0]
+	loc := search.Location{RepositoryID: l.RepositoryID, FilePath: hit.FilePath, Symbol: hit.Symbol}
+	calls := map[string]func() error{
+		"GetChunks": func() error { _, err := svc.GetChunks(ctx, []string{hit.ChunkID}); return err },
+		"GetChunk":  func() error { _, err := svc.GetChunk(ctx, hit.ChunkID); return err },
+		"Chunk":     func() error { _, err := svc.Chunk(ctx, hit.ChunkID); return err },
+		"LookupChunks by id": func() error {
+			_, err := svc.LookupChunks(ctx, search.LookupRequest{ChunkIDs: []string{hit.ChunkID}})
+			return err
+		},
+		"LookupChunks by location": func() error {
+			r, err := svc.LookupChunks(ctx, search.LookupRequest{Locations: []search.Location{loc}})
+			if err == nil && len(r.Located) != 1 {
+				return errors.New("the location found nothing")
+			}
+			return err
+		},
+	}
+	for name, call := range calls {
+		if err := call(); err != nil {
+			t.Fatalf("%s with every privilege: %v", name, err)
+		}
+	}
+	for _, table := range []string{"files", "chunks"} {
+		t.Run(table, func(t *testing.T) {
+			fe.revoke(t, "SELECT", table)
+			for name, call := range calls {
+				if err := call(); !isDenied(err) {
+					t.Errorf("%s without SELECT on %s: %v, want the database's error", name, table, err)
+				}
+			}
+		})
+	}
+}
+
+// TestService_TrainRefused: a training run the database refuses at any of
+// its steps (project check, reading the documented chunks, storing the
+// model, detecting generated files) fails with the database's error and
+// leaves the previous model in place.
+func TestService_TrainRefused(t *testing.T) {
+	fe := newFaultEnv(t)
+	ctx := context.Background()
+	_, l := loadFixture(t, fe.env, "default")
+	svc := fe.service(t, search.DefaultConfig(), nil)
+	if err := svc.Train(ctx, "", l.RepositoryID); apperr.CodeOf(err) != apperr.Validation {
+		t.Fatalf("Train without a project: %v", err)
+	}
+	if err := svc.Train(ctx, "default", l.RepositoryID); err != nil {
+		t.Fatal(err)
+	}
+	model := func() string {
+		var m string
+		if err := fe.admin.QueryRow(ctx, `SELECT coalesce(string_agg(word || '=' || array_to_string(terms, ','), ';' ORDER BY word), '')
+			FROM search_associations`).Scan(&m); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	before := model()
+	if before == "" {
+		t.Fatal("no model after training")
+	}
+	for _, tc := range []struct{ privilege, table string }{
+		{"SELECT", "projects"},
+		{"SELECT", "chunks"},
+		{"INSERT", "search_associations"},
+		{"INSERT", "search_generated_files"},
+	} {
+		t.Run(tc.privilege+" "+tc.table, func(t *testing.T) {
+			fe.revoke(t, tc.privilege, tc.table)
+			if err := svc.Train(ctx, "default", l.RepositoryID); !isDenied(err) {
+				t.Fatalf("Train without %s on %s: %v, want the database's error", tc.privilege, tc.table, err)
+			}
+			if got := model(); got != before {
+				t.Fatalf("a refused training changed the model:\n before %s\n after  %s", before, got)
+			}
+		})
 	}
 }
