@@ -72,6 +72,7 @@ func wire(ctx context.Context, d launch.Deps, cfg Config) (launch.Wiring, error)
 		MaxConcurrentJobs: cfg.MaxConcurrentJobs,
 		Lease:             cfg.JobLease,
 		AllowedRoots:      cfg.AllowedRoots,
+		BeforeComplete:    srch.Prepare,
 		AfterIndex:        srch.Train,
 	}, store, chunk.New(chunk.Options{}), emb, d.Logger, d.Registry)
 

@@ -57,6 +57,11 @@ type Config struct {
 	// FreshnessSample is how many indexed files list_repositories checks
 	// on disk per repository (default 200).
 	FreshnessSample int
+	// BeforeComplete, when set, runs after a job's last write and before
+	// it is marked completed (the search service loads its in-memory
+	// lexicon, so searches right after "completed" run at full speed).
+	// Its error is logged, not fatal.
+	BeforeComplete func(ctx context.Context, projectID, repositoryID string) error
 	// AfterIndex, when set, runs after each completed job (the search
 	// service's training). Its error is logged, not fatal.
 	AfterIndex func(ctx context.Context, projectID, repositoryID string) error

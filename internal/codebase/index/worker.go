@@ -106,6 +106,13 @@ func (s *Service) execute(parent context.Context, job Job, progress func(Job), s
 			out.ErrorMessage = err.Error()
 		}
 	}
+	if out.Status == codebase.JobCompleted && s.cfg.BeforeComplete != nil {
+		pctx, pcancel := context.WithTimeout(finish, 2*time.Minute)
+		if err := s.cfg.BeforeComplete(pctx, job.ProjectID, job.RepositoryID); err != nil {
+			s.log.WarnContext(pctx, "before_complete_failed", "error", err.Error(), "context", r.logContext(nil))
+		}
+		pcancel()
+	}
 	fctx, fcancel := context.WithTimeout(finish, 30*time.Second)
 	defer fcancel()
 	if out.Status != codebase.JobCompleted {

@@ -414,27 +414,37 @@ func (s *Store) TrainingDocs(ctx context.Context, projectID string, fn func(doc 
 // RefreshGenerated records which of the project's files begin with a
 // "Code generated ... DO NOT EDIT" (or "@generated") header in their first
 // 2,000 bytes, for the generated-file prior, and moves the project's
-// lexical generation; it returns how many files are generated.
+// lexical generation when that set changed; it returns how many files
+// are generated.
 func (s *Store) RefreshGenerated(ctx context.Context, projectID string) (int, error) {
-	const q = `INSERT INTO search_generated_files (project_id, repository_id, path)
-	    SELECT project_id, repository_id, path FROM files
+	// One pass over the files' headers; only a change of the set moves the
+	// generation (the flags feed the ranking prior, which in-memory
+	// lexicons copy), so refreshing after every index job does not throw
+	// away a lexicon loaded a moment before. The UPDATE runs even when
+	// nothing changed (matching no row), so a missing privilege fails alike.
+	const q = `WITH fresh AS MATERIALIZED (
+	    SELECT repository_id, path FROM files
 	    WHERE project_id = $1
-	      AND left(content, 2000) ~ '(^|\n)\s*(//|#|/\*|\*|--)\s*(Code generated .*DO NOT EDIT|@generated)'`
-	var n int64
+	      AND left(content, 2000) ~ '(^|\n)\s*(//|#|/\*|\*|--)\s*(Code generated .*DO NOT EDIT|@generated)'),
+	  del AS (DELETE FROM search_generated_files g
+	    WHERE g.project_id = $1
+	      AND NOT EXISTS (SELECT 1 FROM fresh f WHERE f.repository_id = g.repository_id AND f.path = g.path)
+	    RETURNING 1),
+	  ins AS (INSERT INTO search_generated_files (project_id, repository_id, path)
+	    SELECT $1, repository_id, path FROM fresh
+	    ON CONFLICT DO NOTHING
+	    RETURNING 1)
+	SELECT (SELECT count(*) FROM fresh), (SELECT count(*) FROM del) + (SELECT count(*) FROM ins)`
+	var n, changed int64
 	err := s.tx(ctx, "search_refresh_generated", func(ctx context.Context, tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SET LOCAL statement_timeout = '10min'`); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM search_generated_files WHERE project_id = $1`, projectID); err != nil {
+		if err := tx.QueryRow(ctx, q, projectID).Scan(&n, &changed); err != nil {
 			return err
 		}
-		tag, err := tx.Exec(ctx, q, projectID)
-		if err != nil {
-			return err
-		}
-		n = tag.RowsAffected()
-		// The flags feed the ranking prior, which in-memory lexicons copy.
-		_, err = tx.Exec(ctx, `UPDATE lexical_stats SET generation = nextval('lexical_generation') WHERE project_id = $1`, projectID)
+		_, err := tx.Exec(ctx, `UPDATE lexical_stats SET generation = nextval('lexical_generation') WHERE project_id = $1 AND $2`,
+			projectID, changed > 0)
 		return err
 	})
 	return int(n), mapErr(err, "generated files")

@@ -198,6 +198,25 @@ func (c *lexCache) close() {
 	c.wg.Wait()
 }
 
+// Prepare readies projectID for searching after an index job's last
+// write, before the job is reported completed: it refreshes the
+// generated-file flags (so that the training after the job finds them
+// unchanged and leaves the generation alone) and loads the in-memory
+// lexicon, so that searches right after "completed" run at full speed.
+// The cache being off, or too small for the project, is not an error.
+func (s *Service) Prepare(ctx context.Context, projectID, repositoryID string) error {
+	if _, err := s.store.RefreshGenerated(ctx, projectID); err != nil {
+		return fmt.Errorf("prepare search: %w", err)
+	}
+	if s.cache == nil {
+		return nil
+	}
+	if err := s.WarmCache(ctx, projectID); err != nil && !errors.Is(err, errLexiconTooLarge) {
+		return fmt.Errorf("prepare search: %w", err)
+	}
+	return nil
+}
+
 // WarmCache builds the project's in-memory lexicon now and waits for it
 // (searches build it in the background on their own; this is for start-up
 // and benchmarks). It returns an error when the cache is off, the project's

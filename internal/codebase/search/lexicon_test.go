@@ -369,20 +369,35 @@ func TestLexicon_Freshness(t *testing.T) {
 		})
 	}
 
-	t.Run("generated-file flags move the generation", func(t *testing.T) {
-		before, err := e.store.SearchState(ctx, search.StateQuery{ProjectID: "fresh"})
-		if err != nil {
+	t.Run("generated-file flags move the generation when they change", func(t *testing.T) {
+		generation := func() int64 {
+			t.Helper()
+			st, err := e.store.SearchState(ctx, search.StateQuery{ProjectID: "fresh"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return st.Generation
+		}
+		refresh := func() {
+			t.Helper()
+			if _, err := e.store.RefreshGenerated(ctx, "fresh"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		refresh()
+		before := generation()
+		refresh() // the same files: the lexicon stays valid
+		if g := generation(); g != before || before == 0 {
+			t.Fatalf("an unchanged refresh moved the generation %d -> %d", before, g)
+		}
+		// A flag that no longer holds (the file has no generated header).
+		if _, err := e.conn.Exec(ctx, `INSERT INTO search_generated_files (project_id, repository_id, path)
+			SELECT project_id, repository_id, path FROM files WHERE project_id = 'fresh' LIMIT 1`); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.store.RefreshGenerated(ctx, "fresh"); err != nil {
-			t.Fatal(err)
-		}
-		after, err := e.store.SearchState(ctx, search.StateQuery{ProjectID: "fresh"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if after.Generation == before.Generation || before.Generation == 0 {
-			t.Fatalf("generation %d -> %d", before.Generation, after.Generation)
+		refresh()
+		if g := generation(); g == before {
+			t.Fatalf("a changed refresh left the generation at %d", g)
 		}
 	})
 

@@ -175,11 +175,9 @@ func (s *Service) Train(ctx context.Context, projectID, repositoryID string) err
 	s.log.InfoContext(ctx, "search_model_trained", "context", map[string]any{
 		"project_id": projectID, "repository_id": repositoryID, "documented_chunks": tr.nChunks,
 		"words": len(m), "generated_files": gen, "duration_ms": time.Since(start).Milliseconds()})
-	// The index changed (and RefreshGenerated moved its generation): load
-	// the new lexicon now, so the first searches after indexing find it.
-	if s.cache != nil {
-		s.cache.refresh(ctx, projectID, 0, 0)
-	}
+	// No lexicon build here: [Service.Prepare] loaded it before the job
+	// completed, and RefreshGenerated moves the generation only when the
+	// generated files changed (then the next search starts a build).
 	return nil
 }
 
