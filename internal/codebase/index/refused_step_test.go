@@ -88,4 +88,23 @@ func TestIndex_StepRefusedMidJob(t *testing.T) {
 			}
 		})
 	}
+	// A job the caller cannot claim: Index returns the database's error
+	// and the job waits; the next Index runs it to the end.
+	t.Run("claim", func(t *testing.T) {
+		addFile(t)
+		exec("REVOKE UPDATE ON index_jobs FROM app")
+		_, err := svc.Index(ctx, index.Request{RepoPath: root}, nil)
+		exec("GRANT UPDATE ON index_jobs TO app")
+		if err == nil || !strings.Contains(err.Error(), "permission denied") {
+			t.Fatalf("Index without UPDATE on index_jobs: %v, want the database's error", err)
+		}
+		e.checkConsistent(t, "default")
+		if job := mustIndex(t, svc, index.Request{RepoPath: root}); job.Status != codebase.JobCompleted || job.FilesDone == 0 {
+			t.Errorf("the run after the privilege came back: %s %q, %d files", job.Status, job.ErrorMessage, job.FilesDone)
+		}
+		var active int
+		if err := admin.QueryRow(ctx, `SELECT count(*) FROM index_jobs WHERE status IN ('pending', 'running')`).Scan(&active); err != nil || active != 0 {
+			t.Errorf("%d jobs still active (%v)", active, err)
+		}
+	})
 }

@@ -275,7 +275,10 @@ func TestStore_ReadsRefused(t *testing.T) {
 			name, err := s.IndexEmbedder(ctx, "default")
 			return nonEmpty(len(name), err)
 		}},
-		{"ReplaceAssociations", "INSERT ON search_associations", func() error {
+		{"ReplaceAssociations insert", "INSERT ON search_associations", func() error {
+			return s.ReplaceAssociations(ctx, "default", map[string][]search.Association{"alpha": {{Term: "alpha", P: 1}}})
+		}},
+		{"ReplaceAssociations delete", "DELETE ON search_associations", func() error {
 			return s.ReplaceAssociations(ctx, "default", map[string][]search.Association{"alpha": {{Term: "alpha", P: 1}}})
 		}},
 		{"TrainingDocs", "SELECT ON chunks", func() error {
@@ -333,7 +336,8 @@ func TestStore_ReadsRefused(t *testing.T) {
 }
 
 // TestStore_ReadLexiconCallbackError: an error from ReadLexicon's header
-// or chunk callback stops the read and is returned as is.
+// or chunk callback, or from TrainingDocs' callback, stops the read and is
+// returned as is; unknown and too many chunk ids are the caller's error.
 func TestStore_ReadLexiconCallbackError(t *testing.T) {
 	r := newRefusing(t)
 	ctx := context.Background()
@@ -348,6 +352,11 @@ func TestStore_ReadLexiconCallbackError(t *testing.T) {
 		func(*search.LexiconChunk) error { chunks++; return stop })
 	if !errors.Is(err, stop) || chunks != 1 {
 		t.Errorf("chunk callback error: %v after %d chunks, want stop after the first", err, chunks)
+	}
+	docs := 0
+	err = r.s.TrainingDocs(ctx, "default", func(string, []string) error { docs++; return stop })
+	if !errors.Is(err, stop) || docs != 1 {
+		t.Errorf("TrainingDocs callback error: %v after %d docs, want stop after the first", err, docs)
 	}
 	if _, err := r.s.GetChunk(ctx, "no-such-chunk"); apperr.CodeOf(err) != apperr.NotFound {
 		t.Errorf("GetChunk of an unknown id: %v, want %s", err, apperr.NotFound)

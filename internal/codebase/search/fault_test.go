@@ -295,7 +295,8 @@ func TestCache_CloseDuringBuild(t *testing.T) {
 }
 
 // TestCache_TooLargeNotTried: a project whose chunk count alone exceeds the
-// cache is searched on PostgreSQL without any build being tried.
+// cache is searched on PostgreSQL without any build being tried; the cache
+// is on by default and off when asked.
 func TestCache_TooLargeNotTried(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
@@ -313,6 +314,10 @@ func TestCache_TooLargeNotTried(t *testing.T) {
 		if n := buildCount(t, e, o); n != 0 {
 			t.Fatalf("%v builds with outcome %s, want none tried", n, o)
 		}
+	}
+	// A zero Config means the defaults, the cache on among them.
+	if err := search.New(search.Config{}, e.store, nil, e.log, nil).WarmCache(ctx, "default"); err != nil {
+		t.Fatalf("WarmCache with the default config: %v", err)
 	}
 	if err := search.New(search.Config{CacheBytes: -1}, e.store, nil, e.log, nil).WarmCache(ctx, "default"); err == nil ||
 		!strings.Contains(err.Error(), "cache is off") {
@@ -350,6 +355,7 @@ func TestSearch_ReadRefused(t *testing.T) {
 	}{
 		{"state", "index_jobs", lexical},
 		{"statistics", "term_df", lexical},
+		{"candidates", "search_generated_files", lexical},
 		{"rows", "files", lexical},
 		{"rows after cached ranking", "files", cached},
 	} {
