@@ -532,3 +532,49 @@ func TestService_TrainRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestService_Prepare: Prepare loads the project's lexicon; the cache
+// being off or too small for the project is not an error, while a refresh
+// of the generated-file flags or a lexicon build the database refuses is
+// (with the database's error, and no lexicon cached).
+func TestService_Prepare(t *testing.T) {
+	fe := newFaultEnv(t)
+	ctx := context.Background()
+	_, l := loadFixture(t, fe.env, "default")
+	svc := fe.service(t, search.DefaultConfig(), nil)
+	if err := svc.Prepare(ctx, "default", l.RepositoryID); err != nil {
+		t.Fatal(err)
+	}
+	if search.CachedBytes(svc, "default") == 0 {
+		t.Fatal("no lexicon after Prepare")
+	}
+	off := search.DefaultConfig()
+	off.CacheBytes = -1
+	if err := fe.service(t, off, nil).Prepare(ctx, "default", l.RepositoryID); err != nil {
+		t.Errorf("Prepare with the cache off: %v", err)
+	}
+	small := search.DefaultConfig()
+	small.CacheBytes = search.CachedBytes(svc, "default") / 2
+	tooSmall := fe.service(t, small, nil)
+	if err := tooSmall.Prepare(ctx, "default", l.RepositoryID); err != nil {
+		t.Errorf("Prepare with a cache too small for the project: %v", err)
+	}
+	if search.CachedBytes(tooSmall, "default") != 0 {
+		t.Error("a lexicon over the cap is cached")
+	}
+	for name, revoke := range map[string]func(t *testing.T){
+		"generated files": func(t *testing.T) { fe.revoke(t, "DELETE", "search_generated_files") },
+		"lexicon":         func(t *testing.T) { fe.revokeColumn(t, "tsv") },
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := fe.service(t, search.DefaultConfig(), nil)
+			revoke(t)
+			if err := s.Prepare(ctx, "default", l.RepositoryID); !isDenied(err) {
+				t.Fatalf("Prepare: %v, want the database's error", err)
+			}
+			if search.CachedBytes(s, "default") != 0 {
+				t.Fatal("a lexicon cached after a refused Prepare")
+			}
+		})
+	}
+}
