@@ -51,6 +51,9 @@ func envDur(k string, def time.Duration) time.Duration {
 
 // stack is everything the test runs.
 type stack struct {
+	// top is the whole test: a replica restarted by a subtest must live
+	// until the stack ends, not be stopped by the subtest's cleanup.
+	top              *testing.T
 	primary, replica *dbtest.Cluster
 	cdb, wdb         string // primary URLs
 	crdb, wrdb       string // replica URLs
@@ -62,7 +65,7 @@ type stack struct {
 
 func newStack(t *testing.T) *stack {
 	t.Helper()
-	s := &stack{}
+	s := &stack{top: t}
 	s.primary = dbtest.NewCluster(t)
 	s.cdb = s.primary.CreateDatabase(t, "codebase_mcp")
 	s.wdb = s.primary.CreateDatabase(t, "workflow_mcp")
@@ -526,7 +529,7 @@ func killMidJob(t *testing.T, s *stack, fig figures) {
 
 	// Bring the replica back on its port for the next subtests.
 	i := slices.Index(s.cb, victim)
-	s.cb[i] = startServer(t, codebase, victim.Port, s.cbArgs...)
+	s.cb[i] = startServer(s.top, codebase, victim.Port, s.cbArgs...)
 }
 
 // tableScans sums the sequential and index scans of the user tables of
@@ -616,6 +619,7 @@ func throughput(t *testing.T, s *stack, fig figures) {
 		var lat []time.Duration
 		var failed atomic.Int64
 		var wg sync.WaitGroup
+		cache0 := cacheCounts(s.cb)
 		cpu0, busy0 := serversCPU(s.cb), machineCPU()
 		end := time.Now().Add(loadTime)
 		start := time.Now()
@@ -640,6 +644,12 @@ func throughput(t *testing.T, s *stack, fig figures) {
 		wg.Wait()
 		el := time.Since(start)
 		cpu1, busy1 := serversCPU(s.cb), machineCPU()
+		cache := cacheCounts(s.cb)
+		for i := range cache {
+			for k := range cache[i] {
+				cache[i][k] -= cache0[i][k]
+			}
+		}
 		slices.Sort(lat)
 		r := map[string]any{"replicas": c.replicas, "clients": loadConcur, "seconds": el.Seconds(), "requests": len(lat),
 			"failed": failed.Load(), "per_second": float64(len(lat)) / el.Seconds(),
@@ -648,17 +658,37 @@ func throughput(t *testing.T, s *stack, fig figures) {
 			// CPU seconds per wall second: the codebase-mcp processes, and
 			// the whole machine (PostgreSQL, nginx, this client, and
 			// whatever else the shared machine runs).
-			"codebase_mcp_cpu": (cpu1 - cpu0) / el.Seconds(), "machine_cpu_busy": (busy1 - busy0) / el.Seconds()}
+			"codebase_mcp_cpu": (cpu1 - cpu0) / el.Seconds(), "machine_cpu_busy": (busy1 - busy0) / el.Seconds(),
+			// Per replica: searches answered from the in-memory lexicon,
+			// searches ranked on PostgreSQL, lexicon builds.
+			"search_cache": cache}
 		res[c.name] = r
-		t.Logf("search through nginx, %d replica(s), %d clients, %s: %d requests, %.1f/s, p50 %.1f ms, p95 %.1f ms, %d failed; CPU busy: codebase-mcp %.2f, machine %.2f of %d",
+		t.Logf("search through nginx, %d replica(s), %d clients, %s: %d requests, %.1f/s, p50 %.1f ms, p95 %.1f ms, %d failed; CPU busy: codebase-mcp %.2f, machine %.2f of %d; search cache per replica %v",
 			c.replicas, loadConcur, el.Round(time.Millisecond), len(lat), r["per_second"], r["p50_ms"], r["p95_ms"], failed.Load(),
-			r["codebase_mcp_cpu"], r["machine_cpu_busy"], runtime.NumCPU())
+			r["codebase_mcp_cpu"], r["machine_cpu_busy"], runtime.NumCPU(), cache)
 		if failed.Load() > 0 {
 			t.Errorf("%d searches failed with %d replica(s)", failed.Load(), c.replicas)
 		}
 	}
 	res["loadavg_after"] = loadavg()
 	fig["search_throughput"] = res
+}
+
+// cacheCounts reads each codebase-mcp replica's search cache counters:
+// hits, misses and successful lexicon builds.
+func cacheCounts(ss []*server) []map[string]float64 {
+	out := make([]map[string]float64, len(ss))
+	for i, s := range ss {
+		out[i] = map[string]float64{}
+		for k, m := range map[string]string{
+			"hits":   `codebase_mcp_search_cache_requests_total{result="hit"}`,
+			"misses": `codebase_mcp_search_cache_requests_total{result="miss"}`,
+			"builds": `codebase_mcp_search_cache_builds_total{outcome="success"}`,
+		} {
+			out[i][k], _ = s.gauge(m)
+		}
+	}
+	return out
 }
 
 // serversCPU sums the user and system CPU seconds of the processes.

@@ -100,7 +100,14 @@ func startServer(t *testing.T, name string, port int, args ...string) *server {
 		t.Fatal(err)
 	}
 	go func() { s.cmd.Wait(); close(s.done) }() //nolint:errcheck // the exit status is not checked
-	t.Cleanup(func() { s.stop(syscall.SIGTERM) })
+	t.Cleanup(func() {
+		s.stop(syscall.SIGTERM)
+		// SCALE_LOG_DIR keeps every replica's log (JSON lines) for study.
+		if dir := os.Getenv("SCALE_LOG_DIR"); dir != "" {
+			_ = os.MkdirAll(dir, 0o755)
+			_ = os.WriteFile(filepath.Join(dir, fmt.Sprintf("%s-%d-%d.log", name, port, s.cmd.Process.Pid)), []byte(s.log.String()), 0o644)
+		}
+	})
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		r, err := http.Get(s.URL + "/health")
