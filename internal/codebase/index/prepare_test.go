@@ -2,8 +2,11 @@ package index_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -68,5 +71,45 @@ func TestIndex_CompletedMeansSearchReady(t *testing.T) {
 	if hits, misses := counter("codebase_mcp_search_cache_requests_total", "result", "hit"),
 		counter("codebase_mcp_search_cache_requests_total", "result", "miss"); hits != 3 || misses != 0 {
 		t.Errorf("the first 3 searches after completion: %v from memory, %v missed", hits, misses)
+	}
+}
+
+// A job that writes many chunks refreshes the planner statistics before it
+// completes (searches right after it are planned for the real table
+// sizes); a small one leaves them to autovacuum.
+func TestIndex_LargeJobAnalyzes(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	ix := e.service(&testEmbedder{name: "hash-test", dim: 8}, index.Config{})
+	analyzed := func() bool {
+		t.Helper()
+		var at *time.Time
+		if err := e.conn.QueryRow(ctx, `SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'chunks'`).Scan(&at); err != nil {
+			t.Fatal(err)
+		}
+		return at != nil
+	}
+	small := filepath.Join(t.TempDir(), "small")
+	writeTree(t, small, map[string]string{"a.py": "def one():\n    pass\n\ndef two():\n    pass\n"})
+	if job, err := ix.Index(ctx, index.Request{RepoPath: small, ProjectID: "small"}, nil); err != nil || job.Status != codebase.JobCompleted {
+		t.Fatalf("small index: %+v, %v", job, err)
+	}
+	if analyzed() {
+		t.Fatal("a 2-chunk job analyzed the tables")
+	}
+	var b strings.Builder
+	for i := range 1200 {
+		fmt.Fprintf(&b, "def f%d():\n    return %d\n\n", i, i)
+	}
+	large := filepath.Join(t.TempDir(), "large")
+	writeTree(t, large, map[string]string{"many.py": b.String()})
+	job, err := ix.Index(ctx, index.Request{RepoPath: large, ProjectID: "large"}, nil)
+	if err != nil || job.Status != codebase.JobCompleted || job.ChunksWritten < 1000 {
+		t.Fatalf("large index: %+v, %v", job, err)
+	}
+	// pg_stat_user_tables is the backend's snapshot of the statistics
+	// collector: read it in a fresh transaction.
+	if !analyzed() {
+		t.Error("a job of 1,200 chunks completed without analyzing the tables")
 	}
 }

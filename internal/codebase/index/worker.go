@@ -60,6 +60,11 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 }
 
+// analyzeAfter is how many written chunks (or deleted files) make a job
+// refresh the planner statistics before it completes (about 0.8 s for
+// the 90,000-chunk benchmark project).
+const analyzeAfter = 1000
+
 // execute runs a claimed job to its end and records the outcome. sync is
 // true for [Service.Index]: there, a cancelled ctx cancels the job, while
 // for the worker it means shutdown and the job is left to be resumed.
@@ -106,10 +111,20 @@ func (s *Service) execute(parent context.Context, job Job, progress func(Job), s
 			out.ErrorMessage = err.Error()
 		}
 	}
-	if out.Status == codebase.JobCompleted && s.cfg.BeforeComplete != nil {
+	if out.Status == codebase.JobCompleted {
 		pctx, pcancel := context.WithTimeout(finish, 2*time.Minute)
-		if err := s.cfg.BeforeComplete(pctx, job.ProjectID, job.RepositoryID); err != nil {
-			s.log.WarnContext(pctx, "before_complete_failed", "error", err.Error(), "context", r.logContext(nil))
+		if r.chunksWritten+r.deleted >= analyzeAfter {
+			// Fresh planner statistics before "completed": searches right
+			// after a large index would otherwise be planned for an empty
+			// project until autovacuum analyzes the tables.
+			if err := s.store.Analyze(pctx); err != nil {
+				s.log.WarnContext(pctx, "analyze_failed", "error", err.Error(), "context", r.logContext(nil))
+			}
+		}
+		if s.cfg.BeforeComplete != nil {
+			if err := s.cfg.BeforeComplete(pctx, job.ProjectID, job.RepositoryID); err != nil {
+				s.log.WarnContext(pctx, "before_complete_failed", "error", err.Error(), "context", r.logContext(nil))
+			}
 		}
 		pcancel()
 	}
