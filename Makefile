@@ -47,7 +47,7 @@ test: db ## unit, integration and end-to-end tests against the local database, a
 	$(GO) vet -tags interop ./test/interop/...
 	$(DB_ENV); $(GO) test -race -count=1 -tags e2e ./...
 
-bench: migrate ## /health and /metrics latency of both servers (report in bench-results/)
+bench: migrate ## /health and /metrics latency of both servers, search over HTTP on 10,000 generated files (reports in bench-results/)
 	bash scripts/bench.sh
 
 .PHONY: load-full soak cover

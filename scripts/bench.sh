@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # bench.sh — start both servers on benchmark ports against the local cluster,
-# measure /health and /metrics latency with test/bench, stop the servers.
+# measure /health and /metrics latency with test/bench, stop the servers;
+# then search latency over HTTP on the generated 10,000-file repository
+# (test/cmd/scale: index it on a fresh database, 100 sequential searches
+# and 10 clients x 20, p50/p95/p99; BENCH_SEARCH_FILES=0 skips it).
 # Used by `make bench` (which builds and migrates first). The report goes
 # to bench-results/ (git-ignored); copy it to docs/performance/ on purpose
 # when the committed figures should change.
@@ -32,3 +35,10 @@ go run ./test/bench \
   -n "$N" \
   -out bench-results/platform-bench.json
 echo "bench: report in bench-results/platform-bench.json (docs/performance/ holds the committed figures)" >&2
+
+SEARCH_FILES="${BENCH_SEARCH_FILES:-10000}"
+if [ "$SEARCH_FILES" != 0 ]; then
+  echo "bench: search over HTTP on a generated $SEARCH_FILES-file repository (about 40 s)" >&2
+  go run ./test/cmd/scale -sizes "$SEARCH_FILES" -out bench-results/search-bench.json
+  echo "bench: report in bench-results/search-bench.json" >&2
+fi
