@@ -5,8 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/mcp-memory/servers/internal/apperr"
 	"github.com/mcp-memory/servers/internal/platform/dbtest"
 	"github.com/mcp-memory/servers/internal/workflow"
@@ -22,22 +20,14 @@ import (
 // one call.
 func TestService_ReadFailsMidCall(t *testing.T) {
 	ctx := context.Background()
-	cluster := dbtest.NewCluster(t)
-	dsn := cluster.CreateDatabase(t, "wf")
-	dbtest.Migrate(t, dsn, migrations.Workflow())
-	admin, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Close(context.Background()) })
+	db := dbtest.NewRestricted(t, "wf", migrations.Workflow())
+	dsn, admin := db.DSN, db.Admin
 	exec := func(q string) {
 		t.Helper()
 		if _, err := admin.Exec(ctx, q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	exec(`CREATE ROLE app LOGIN; GRANT USAGE ON SCHEMA public TO app;
-		GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO app`)
 
 	// Data made by the owner, read by the app role.
 	owner := workflowtest.New(t, workflowtest.Options{DSN: dsn, MaxConns: 2})

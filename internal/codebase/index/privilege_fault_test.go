@@ -8,8 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/mcp-memory/servers/internal/codebase"
 	"github.com/mcp-memory/servers/internal/codebase/index"
 	"github.com/mcp-memory/servers/internal/platform/dbtest"
@@ -23,23 +21,14 @@ import (
 // privilege back, the next run completes.
 func TestIndex_WriteRefusedMidJob(t *testing.T) {
 	ctx := context.Background()
-	cluster := dbtest.NewCluster(t)
-	dsn := cluster.CreateDatabase(t, "codebase")
-	dbtest.Migrate(t, dsn, migrations.Codebase())
-	admin, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Close(context.Background()) })
+	db := dbtest.NewRestricted(t, "codebase", migrations.Codebase())
+	dsn, admin := db.DSN, db.Admin
 	exec := func(q string) {
 		t.Helper()
 		if _, err := admin.Exec(ctx, q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	exec(`CREATE ROLE app LOGIN; GRANT USAGE ON SCHEMA public TO app;
-		GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO app;
-		GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO app`)
 	e := openEnv(t, strings.Replace(dsn, "postgres@", "app@", 1))
 	svc := e.service(&testEmbedder{name: "test", dim: 8}, index.Config{})
 	root := sampleRepo(t, 4)
@@ -91,23 +80,14 @@ func removeAll(root, dir string) error { return os.RemoveAll(filepath.Join(root,
 // found"; each table fails at least one of them.
 func TestService_ReadRefused(t *testing.T) {
 	ctx := context.Background()
-	cluster := dbtest.NewCluster(t)
-	dsn := cluster.CreateDatabase(t, "codebase")
-	dbtest.Migrate(t, dsn, migrations.Codebase())
-	admin, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Close(context.Background()) })
+	db := dbtest.NewRestricted(t, "codebase", migrations.Codebase())
+	dsn, admin := db.DSN, db.Admin
 	exec := func(q string) {
 		t.Helper()
 		if _, err := admin.Exec(ctx, q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	exec(`CREATE ROLE app LOGIN; GRANT USAGE ON SCHEMA public TO app;
-		GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO app;
-		GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO app`)
 	e := openEnv(t, strings.Replace(dsn, "postgres@", "app@", 1))
 	svc := e.service(&testEmbedder{name: "test", dim: 8}, index.Config{})
 	root := sampleRepo(t, 2)

@@ -22,23 +22,14 @@ import (
 // privilege back the next run completes.
 func TestIndex_StepRefusedMidJob(t *testing.T) {
 	ctx := context.Background()
-	cluster := dbtest.NewCluster(t)
-	dsn := cluster.CreateDatabase(t, "codebase")
-	dbtest.Migrate(t, dsn, migrations.Codebase())
-	admin, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Close(context.Background()) })
+	db := dbtest.NewRestricted(t, "codebase", migrations.Codebase())
+	dsn, admin := db.DSN, db.Admin
 	exec := func(q string) {
 		t.Helper()
 		if _, err := admin.Exec(ctx, q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	exec(`CREATE ROLE app LOGIN; GRANT USAGE ON SCHEMA public TO app;
-		GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO app;
-		GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO app`)
 	// revokeChunkColumn leaves the role SELECT on every column of chunks
 	// but column.
 	revokeChunkColumn := func(column string) string {

@@ -34,18 +34,9 @@ type refusing struct {
 func newRefusing(t *testing.T) *refusing {
 	t.Helper()
 	ctx := context.Background()
-	cluster := dbtest.NewCluster(t)
-	dsn := cluster.CreateDatabase(t, "codebase")
-	dbtest.Migrate(t, dsn, migrations.Codebase())
-	admin, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Close(context.Background()) })
+	db := dbtest.NewRestricted(t, "codebase", migrations.Codebase())
+	dsn, admin := db.DSN, db.Admin
 	r := &refusing{admin: admin}
-	r.exec(t, `CREATE ROLE app LOGIN; GRANT USAGE ON SCHEMA public TO app;
-		GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO app;
-		GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO app`)
 	pool, err := dbpool.Open(ctx, dbpool.Config{DSN: strings.Replace(dsn, "postgres@", "app@", 1), MaxConns: 4}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)

@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/mcp-memory/servers/internal/apperr"
 	"github.com/mcp-memory/servers/internal/codebase/pgstore"
 	"github.com/mcp-memory/servers/internal/codebase/search"
@@ -201,23 +199,14 @@ func TestStore_BadValues(t *testing.T) {
 // nothing behind.
 func TestStore_ReadAndWriteRefused(t *testing.T) {
 	ctx := context.Background()
-	cluster := dbtest.NewCluster(t)
-	dsn := cluster.CreateDatabase(t, "codebase")
-	dbtest.Migrate(t, dsn, migrations.Codebase())
-	admin, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Close(context.Background()) })
+	db := dbtest.NewRestricted(t, "codebase", migrations.Codebase())
+	dsn, admin := db.DSN, db.Admin
 	exec := func(q string) {
 		t.Helper()
 		if _, err := admin.Exec(ctx, q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	exec(`CREATE ROLE app LOGIN; GRANT USAGE ON SCHEMA public TO app;
-		GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO app;
-		GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO app`)
 	pool, err := dbpool.Open(ctx, dbpool.Config{DSN: strings.Replace(dsn, "postgres@", "app@", 1), MaxConns: 4}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)

@@ -31,19 +31,9 @@ type faultEnv struct {
 
 func newFaultEnv(t *testing.T) *faultEnv {
 	t.Helper()
-	ctx := context.Background()
-	cluster := dbtest.NewCluster(t)
-	dsn := cluster.CreateDatabase(t, "codebase")
-	dbtest.Migrate(t, dsn, migrations.Codebase())
-	admin, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Close(context.Background()) })
+	db := dbtest.NewRestricted(t, "codebase", migrations.Codebase())
+	dsn, admin := db.DSN, db.Admin
 	fe := &faultEnv{admin: admin, dsn: dsn}
-	fe.exec(t, `CREATE ROLE app LOGIN; GRANT USAGE ON SCHEMA public TO app;
-		GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO app;
-		GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO app`)
 	fe.env = envAt(t, dsn, strings.Replace(dsn, "postgres@", "app@", 1))
 	return fe
 }
