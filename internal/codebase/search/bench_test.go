@@ -90,6 +90,9 @@ func benchGenRepo(b *testing.B, files, clients int, cache bool) {
 		cfg.CacheBytes = -1
 	}
 	svc := e.service(b, cfg, nil)
+	if err := svc.Prepare(ctx, "default", l.RepositoryID); err != nil { // generated-file flags (and lexicon)
+		b.Fatal(err)
+	}
 	if err := svc.Train(ctx, "default", l.RepositoryID); err != nil {
 		b.Fatal(err)
 	}

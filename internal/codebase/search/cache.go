@@ -200,9 +200,9 @@ func (c *lexCache) close() {
 
 // Prepare readies projectID for searching after an index job's last
 // write, before the job is reported completed: it refreshes the
-// generated-file flags (so that the training after the job finds them
-// unchanged and leaves the generation alone) and loads the in-memory
-// lexicon, so that searches right after "completed" run at full speed.
+// generated-file flags (the ranking prior for generated files) and loads
+// the in-memory lexicon, so that searches right after "completed" run at
+// full speed.
 // The cache being off, or too small for the project, is not an error.
 func (s *Service) Prepare(ctx context.Context, projectID, repositoryID string) error {
 	if _, err := s.store.RefreshGenerated(ctx, projectID); err != nil {

@@ -87,6 +87,9 @@ func TestSearchQuality(t *testing.T) {
 	trainStart := time.Now()
 	base := search.New(search.DefaultConfig(), e.store, nil, e.log, nil)
 	defer base.Close()
+	if err := base.Prepare(ctx, "default", l.RepositoryID); err != nil { // generated-file flags (and lexicon)
+		t.Fatal(err)
+	}
 	if err := base.Train(ctx, "default", l.RepositoryID); err != nil {
 		t.Fatal(err)
 	}

@@ -480,8 +480,8 @@ func TestService_ChunkReadsRefused(t *testing.T) {
 
 // TestService_TrainRefused: a training run the database refuses at any of
 // its steps (project check, reading the documented chunks, storing the
-// model, detecting generated files) fails with the database's error and
-// leaves the previous model in place.
+// model) fails with the database's error and leaves the previous model in
+// place.
 func TestService_TrainRefused(t *testing.T) {
 	fe := newFaultEnv(t)
 	ctx := context.Background()
@@ -509,7 +509,6 @@ func TestService_TrainRefused(t *testing.T) {
 		{"SELECT", "projects"},
 		{"SELECT", "chunks"},
 		{"INSERT", "search_associations"},
-		{"INSERT", "search_generated_files"},
 	} {
 		t.Run(tc.privilege+" "+tc.table, func(t *testing.T) {
 			fe.revoke(t, tc.privilege, tc.table)

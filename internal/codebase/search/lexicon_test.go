@@ -95,6 +95,9 @@ func TestLexicon_SameAsPostgres(t *testing.T) {
 	cfgPG := search.DefaultConfig()
 	cfgPG.CacheBytes = -1
 	pg := e.service(t, cfgPG, nil)
+	if err := pg.Prepare(ctx, "default", l.RepositoryID); err != nil { // generated-file flags (and lexicon)
+		t.Fatal(err)
+	}
 	if err := pg.Train(ctx, "default", l.RepositoryID); err != nil {
 		t.Fatal(err)
 	}

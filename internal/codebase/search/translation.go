@@ -168,16 +168,12 @@ func (s *Service) Train(ctx context.Context, projectID, repositoryID string) err
 	if err := s.store.ReplaceAssociations(ctx, projectID, m); err != nil {
 		return fmt.Errorf("train: store model: %w", err)
 	}
-	gen, err := s.store.RefreshGenerated(ctx, projectID)
-	if err != nil {
-		return fmt.Errorf("train: detect generated files: %w", err)
-	}
 	s.log.InfoContext(ctx, "search_model_trained", "context", map[string]any{
 		"project_id": projectID, "repository_id": repositoryID, "documented_chunks": tr.nChunks,
-		"words": len(m), "generated_files": gen, "duration_ms": time.Since(start).Milliseconds()})
-	// No lexicon build here: [Service.Prepare] loaded it before the job
-	// completed, and RefreshGenerated moves the generation only when the
-	// generated files changed (then the next search starts a build).
+		"words": len(m), "duration_ms": time.Since(start).Milliseconds()})
+	// The generated-file flags and the lexicon are [Service.Prepare]'s,
+	// done before the job completed; the model changes neither (its
+	// associations are read per search).
 	return nil
 }
 
