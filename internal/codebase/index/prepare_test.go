@@ -72,6 +72,30 @@ func TestIndex_CompletedMeansSearchReady(t *testing.T) {
 		counter("codebase_mcp_search_cache_requests_total", "result", "miss"); hits != 3 || misses != 0 {
 		t.Errorf("the first 3 searches after completion: %v from memory, %v missed", hits, misses)
 	}
+	// An unchanged re-index keeps the generation: the lexicon in memory
+	// stays, no second build.
+	again, err := ix.Index(ctx, index.Request{RepoPath: root, ProjectID: "ready"}, nil)
+	if err != nil || again.Status != codebase.JobCompleted {
+		t.Fatalf("re-index: %+v, %v", again, err)
+	}
+	if n := counter("codebase_mcp_search_cache_builds_total", "outcome", "success"); n != 1 {
+		t.Errorf("%v lexicon builds after an unchanged re-index, want still 1", n)
+	}
+	// A changed file moves the generation: the job loads the new lexicon.
+	writeTree(t, root, map[string]string{"billing.go": "package auth\n\nfunc refundInvoice() {\n\treturn\n}\n"})
+	if job, err := ix.Index(ctx, index.Request{RepoPath: root, ProjectID: "ready"}, nil); err != nil || job.Status != codebase.JobCompleted {
+		t.Fatalf("re-index after a change: %+v, %v", job, err)
+	}
+	if n := counter("codebase_mcp_search_cache_builds_total", "outcome", "success"); n != 2 {
+		t.Errorf("%v lexicon builds after a changed re-index, want 2", n)
+	}
+	res, err := srch.Search(ctx, search.Query{Text: "refundInvoice", ProjectID: "ready"})
+	if err != nil || len(res.Results) == 0 || res.Results[0].Symbol != "refundInvoice" {
+		t.Fatalf("search after the change: %+v, %v", res, err)
+	}
+	if hits := counter("codebase_mcp_search_cache_requests_total", "result", "hit"); hits != 4 {
+		t.Errorf("the search after the changed re-index was not answered from memory (%v hits, want 4)", hits)
+	}
 }
 
 // A job that writes many chunks refreshes the planner statistics before it

@@ -72,6 +72,15 @@ func (c *lexCache) get(project string, gen int64) *lexicon {
 	return e.lx
 }
 
+// has reports whether the project's lexicon is at generation gen,
+// without counting a hit or a miss.
+func (c *lexCache) has(project string, gen int64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.entries[project]
+	return e != nil && gen != 0 && e.lx.gen == gen
+}
+
 // refresh starts a background build of the project's lexicon unless one
 // is running, the cap cannot hold chunks, or a recent build failed. The
 // build reads with ctx's values (read routing: a read-only request's build
@@ -209,6 +218,15 @@ func (s *Service) Prepare(ctx context.Context, projectID, repositoryID string) e
 		return fmt.Errorf("prepare search: %w", err)
 	}
 	if s.cache == nil {
+		return nil
+	}
+	// A job that changed nothing (an unchanged re-index) keeps the
+	// generation: the lexicon in memory is current, do not build it again.
+	st, err := s.store.SearchState(ctx, StateQuery{ProjectID: projectID})
+	if err != nil {
+		return fmt.Errorf("prepare search: %w", err)
+	}
+	if s.cache.has(projectID, st.Generation) {
 		return nil
 	}
 	if err := s.WarmCache(ctx, projectID); err != nil && !errors.Is(err, errLexiconTooLarge) {
