@@ -21,13 +21,8 @@ import (
 func TestService_ReadFailsMidCall(t *testing.T) {
 	ctx := context.Background()
 	db := dbtest.NewRestricted(t, "wf", migrations.Workflow())
-	dsn, admin := db.DSN, db.Admin
-	exec := func(q string) {
-		t.Helper()
-		if _, err := admin.Exec(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
+	dsn := db.DSN
+	exec := func(q string) { t.Helper(); db.Exec(t, q) }
 
 	// Data made by the owner, read by the app role.
 	owner := workflowtest.New(t, workflowtest.Options{DSN: dsn, MaxConns: 2})
@@ -44,7 +39,7 @@ func TestService_ReadFailsMidCall(t *testing.T) {
 	must[workflow.Deployment](t)(svc0.RecordDeployment(ctx, "", workflow.Deployment{CommitSHA: "abcdef1", Environment: "staging",
 		Status: "deployed", WorkItemIDs: []string{a.ID}, EntityIDs: []string{e.ID}}))
 
-	app := workflowtest.New(t, workflowtest.Options{DSN: strings.Replace(dsn, "postgres@", "app@", 1), MaxConns: 2})
+	app := workflowtest.New(t, workflowtest.Options{DSN: db.AppDSN, MaxConns: 2})
 	svc := app.Service
 	calls := map[string]func() error{
 		"GetWorkItem": func() error { _, err := svc.GetWorkItem(ctx, "", a.ID); return err },

@@ -22,14 +22,8 @@ import (
 func TestIndex_WriteRefusedMidJob(t *testing.T) {
 	ctx := context.Background()
 	db := dbtest.NewRestricted(t, "codebase", migrations.Codebase())
-	dsn, admin := db.DSN, db.Admin
-	exec := func(q string) {
-		t.Helper()
-		if _, err := admin.Exec(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	e := openEnv(t, strings.Replace(dsn, "postgres@", "app@", 1))
+	exec := func(q string) { t.Helper(); db.Exec(t, q) }
+	e := openEnv(t, db.AppDSN)
 	svc := e.service(&testEmbedder{name: "test", dim: 8}, index.Config{})
 	root := sampleRepo(t, 4)
 	mustIndex(t, svc, index.Request{RepoPath: root})
@@ -81,14 +75,8 @@ func removeAll(root, dir string) error { return os.RemoveAll(filepath.Join(root,
 func TestService_ReadRefused(t *testing.T) {
 	ctx := context.Background()
 	db := dbtest.NewRestricted(t, "codebase", migrations.Codebase())
-	dsn, admin := db.DSN, db.Admin
-	exec := func(q string) {
-		t.Helper()
-		if _, err := admin.Exec(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	e := openEnv(t, strings.Replace(dsn, "postgres@", "app@", 1))
+	exec := func(q string) { t.Helper(); db.Exec(t, q) }
+	e := openEnv(t, db.AppDSN)
 	svc := e.service(&testEmbedder{name: "test", dim: 8}, index.Config{})
 	root := sampleRepo(t, 2)
 	job := mustIndex(t, svc, index.Request{RepoPath: root})

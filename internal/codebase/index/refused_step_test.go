@@ -23,13 +23,8 @@ import (
 func TestIndex_StepRefusedMidJob(t *testing.T) {
 	ctx := context.Background()
 	db := dbtest.NewRestricted(t, "codebase", migrations.Codebase())
-	dsn, admin := db.DSN, db.Admin
-	exec := func(q string) {
-		t.Helper()
-		if _, err := admin.Exec(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
+	admin := db.Admin
+	exec := func(q string) { t.Helper(); db.Exec(t, q) }
 	// revokeChunkColumn leaves the role SELECT on every column of chunks
 	// but column.
 	revokeChunkColumn := func(column string) string {
@@ -44,7 +39,7 @@ func TestIndex_StepRefusedMidJob(t *testing.T) {
 		}
 		return "REVOKE SELECT ON chunks FROM app; GRANT SELECT (" + strings.Join(cols, ", ") + ") ON chunks TO app"
 	}
-	e := openEnv(t, strings.Replace(dsn, "postgres@", "app@", 1))
+	e := openEnv(t, db.AppDSN)
 	svc := e.service(&testEmbedder{name: "test", dim: 8}, index.Config{})
 	root := sampleRepo(t, 4)
 	mustIndex(t, svc, index.Request{RepoPath: root})

@@ -26,6 +26,7 @@ import (
 // one indexed repository: files a.py and b.py with one chunk each.
 type refusing struct {
 	s     *pgstore.Store
+	db    *dbtest.Restricted
 	admin *pgx.Conn
 	job   pgstore.Job
 	prog  pgstore.Progress
@@ -35,9 +36,9 @@ func newRefusing(t *testing.T) *refusing {
 	t.Helper()
 	ctx := context.Background()
 	db := dbtest.NewRestricted(t, "codebase", migrations.Codebase())
-	dsn, admin := db.DSN, db.Admin
-	r := &refusing{admin: admin}
-	pool, err := dbpool.Open(ctx, dbpool.Config{DSN: strings.Replace(dsn, "postgres@", "app@", 1), MaxConns: 4}, slog.New(slog.DiscardHandler))
+	admin := db.Admin
+	r := &refusing{db: db, admin: admin}
+	pool, err := dbpool.Open(ctx, dbpool.Config{DSN: db.AppDSN, MaxConns: 4}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,9 +62,7 @@ func newRefusing(t *testing.T) *refusing {
 
 func (r *refusing) exec(t *testing.T, q string) {
 	t.Helper()
-	if _, err := r.admin.Exec(context.Background(), q); err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
+	r.db.Exec(t, q)
 }
 
 func (r *refusing) file(path, content string) pgstore.FileRow {

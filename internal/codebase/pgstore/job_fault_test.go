@@ -200,14 +200,9 @@ func TestStore_BadValues(t *testing.T) {
 func TestStore_ReadAndWriteRefused(t *testing.T) {
 	ctx := context.Background()
 	db := dbtest.NewRestricted(t, "codebase", migrations.Codebase())
-	dsn, admin := db.DSN, db.Admin
-	exec := func(q string) {
-		t.Helper()
-		if _, err := admin.Exec(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	pool, err := dbpool.Open(ctx, dbpool.Config{DSN: strings.Replace(dsn, "postgres@", "app@", 1), MaxConns: 4}, slog.New(slog.DiscardHandler))
+	admin := db.Admin
+	exec := func(q string) { t.Helper(); db.Exec(t, q) }
+	pool, err := dbpool.Open(ctx, dbpool.Config{DSN: db.AppDSN, MaxConns: 4}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,6 +25,7 @@ import (
 // denied" part-way through a call), with an admin connection to do so.
 type faultEnv struct {
 	*env
+	db    *dbtest.Restricted
 	admin *pgx.Conn
 	dsn   string
 }
@@ -33,16 +34,14 @@ func newFaultEnv(t *testing.T) *faultEnv {
 	t.Helper()
 	db := dbtest.NewRestricted(t, "codebase", migrations.Codebase())
 	dsn, admin := db.DSN, db.Admin
-	fe := &faultEnv{admin: admin, dsn: dsn}
-	fe.env = envAt(t, dsn, strings.Replace(dsn, "postgres@", "app@", 1))
+	fe := &faultEnv{db: db, admin: admin, dsn: dsn}
+	fe.env = envAt(t, dsn, db.AppDSN)
 	return fe
 }
 
 func (fe *faultEnv) exec(t *testing.T, q string) {
 	t.Helper()
-	if _, err := fe.admin.Exec(context.Background(), q); err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
+	fe.db.Exec(t, q)
 }
 
 // revoke takes privilege on table from the store's role until the test ends.
